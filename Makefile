@@ -1,0 +1,34 @@
+# CERES — two commands: `make run` (the demo platform, embedded mode) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := establishments sessions candidates printing identity gateway
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-fast bench clean
+
+$(STAMP): requirements.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+	scripts/system-deps.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e shared $(foreach s,$(SERVICES),-e services/$(s))
+	touch $(STAMP)
+
+var/fonts/.installed: $(STAMP)
+	$(PY) -m ceres_shared.documents.fonts install
+	touch $@
+
+install: $(STAMP) var/fonts/.installed
+
+run: install
+	$(PY) scripts/run_platform.py
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/bus.py
+
+clean:
+	rm -rf var/*.db var/*.db-* var/bus var/log

@@ -1,0 +1,20 @@
+"""Wires the candidates service once; used by the app, the worker and the tests."""
+from pathlib import Path
+
+from ceres_shared.config import Settings
+from ceres_shared.runtime import Runtime
+
+from . import handlers, models, policy
+
+
+def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
+    return Runtime.build(
+        "candidates",
+        settings=settings,
+        metadata=models.metadata,
+        tables=models.platform,
+        migrations=Path(__file__).parent / "migrations",
+        handlers=handlers.HANDLERS,
+        policy=policy.POLICY,
+        **overrides,
+    )

@@ -1,0 +1,1 @@
+"""CERES gateway: one entry for the internal frontends; routes /api/<service>/… to each service."""

@@ -1,0 +1,1 @@
+"""CERES — Identité: Comptes, codes d'activation, invitations, jetons (règles I1 à I4)."""

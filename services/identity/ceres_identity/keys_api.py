@@ -1,0 +1,60 @@
+"""The token issuer's public keys (JWKS) and, in embedded mode only, a development token endpoint.
+
+The development endpoint stands in for log-in until accounts exist (identity issue): it is never mounted in
+production mode.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ceres_shared.auth import ALL_ROLES
+from ceres_shared.config import var_dir
+from ceres_shared.keyring import KeyRing
+
+blp = Blueprint("keys", __name__, description="Clés publiques de signature des jetons")
+dev_blp = Blueprint("dev_tokens", __name__, url_prefix="/dev", description="Jetons de développement (mode embarqué)")
+
+
+def keyring() -> KeyRing:
+    ring = current_app.extensions.get("ceres_keyring")
+    if ring is None:
+        ring = current_app.extensions["ceres_keyring"] = load_keyring()
+    return ring
+
+
+def load_keyring() -> KeyRing:
+    return KeyRing(Path(os.environ.get("IDENTITY_KEYS_DIR", var_dir() / "keys")))
+
+
+@blp.route("/.well-known/jwks.json")
+def jwks():
+    return keyring().jwks()
+
+
+class DevTokenRequest(Schema):
+    subject = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.Str(required=True, validate=validate.OneOf(sorted(ALL_ROLES)))
+    name = fields.Str(load_default=None)
+    sirets = fields.List(fields.Str(), load_default=list)
+    departements = fields.List(fields.Str(), load_default=list)
+    regions = fields.List(fields.Str(), load_default=list)
+
+
+class TokenResponse(Schema):
+    access_token = fields.Str()
+    token_type = fields.Str()
+    expires_in = fields.Int()
+
+
+@dev_blp.route("/tokens", methods=["POST"])
+@dev_blp.arguments(DevTokenRequest)
+@dev_blp.response(201, TokenResponse)
+def dev_token(body):
+    scope = {"sirets": body["sirets"], "departements": body["departements"], "regions": body["regions"]}
+    token = keyring().issue(body["subject"], body["role"], scope=scope, name=body["name"], ttl=3600)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": 3600}

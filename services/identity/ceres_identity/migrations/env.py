@@ -1,0 +1,6 @@
+from alembic import context
+
+from ceres_shared.migrations import run_env
+from ceres_identity.models import metadata
+
+run_env(context, metadata)

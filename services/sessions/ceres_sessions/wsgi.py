@@ -1,0 +1,4 @@
+"""Entry point for gunicorn (`ceres_sessions.wsgi:app`) and the Flask CLI."""
+from .app import create_app
+
+app = create_app()

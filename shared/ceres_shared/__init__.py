@@ -1,0 +1,1 @@
+"""CERES shared plumbing: event contracts, the bus (outbox/inbox), web and auth helpers."""

@@ -1,0 +1,172 @@
+"""Who is calling, and may they? Services verify the identity service's signed JWTs (JWKS) and check each
+endpoint's permission on the server, with the caller's geographic or company scope (rule I4).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import jwt
+import requests
+from flask import current_app, g, request
+
+from .errors import ApiError, Forbidden
+
+ISSUER = "ceres-identity"
+AGENT_ROLES = frozenset({"ud", "dreets", "deets", "dgefp", "admin"})
+CENTRE_ROLES = frozenset({"centre", "gestionnaire"})
+ALL_ROLES = AGENT_ROLES | CENTRE_ROLES | {"afpa", "service"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    name: str | None = None
+    sirets: frozenset[str] = field(default_factory=frozenset)
+    departements: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[str] = field(default_factory=frozenset)
+    national: bool = False
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in AGENT_ROLES
+
+    def covers_location(self, departement: str | None, region: str | None) -> bool:
+        """Scope of an agent over a place (I4): national, their région, or their département."""
+        if self.national:
+            return True
+        if region and region in self.regions:
+            return True
+        return bool(departement and departement in self.departements)
+
+    def covers_siret(self, siret: str) -> bool:
+        return self.national or siret in self.sirets
+
+    @classmethod
+    def from_claims(cls, claims: dict) -> "Principal":
+        scope = claims.get("scope") or {}
+        role = claims.get("role")
+        if role not in ALL_ROLES:
+            raise ApiError(401, "Jeton invalide : rôle inconnu.", code="invalid_token")
+        return cls(
+            subject=str(claims["sub"]),
+            role=role,
+            name=claims.get("name"),
+            sirets=frozenset(scope.get("sirets") or ()),
+            departements=frozenset(scope.get("departements") or ()),
+            regions=frozenset(scope.get("regions") or ()),
+            national=bool(scope.get("national")) or role in ("dgefp", "admin"),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}:{self.subject}"
+
+
+class KeySet:
+    """The issuer's public keys: fetched from JWKS_URL and cached, refetched when an unknown kid shows up
+    (key rotation), or given directly (tests, embedded)."""
+
+    def __init__(self, url: str | None = None, jwks: dict | None = None, ttl: float = 300.0):
+        self.url = url
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._keys: dict[str, object] = {}
+        self._fetched = 0.0
+        if jwks is not None:
+            self._load(jwks)
+            self._fetched = float("inf")
+
+    def _load(self, jwks: dict) -> None:
+        keys = {}
+        for jwk in jwks.get("keys", []):
+            keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
+        self._keys = keys
+
+    def _refresh(self) -> None:
+        if not self.url:
+            return
+        response = requests.get(self.url, timeout=3)
+        response.raise_for_status()
+        self._load(response.json())
+        self._fetched = time.monotonic()
+
+    def get(self, kid: str):
+        with self._lock:
+            stale = time.monotonic() - self._fetched > self.ttl
+            if kid not in self._keys or stale:
+                try:
+                    self._refresh()
+                except requests.RequestException as exc:
+                    if kid not in self._keys:
+                        raise ApiError(503, "Le service d'identité est injoignable.", code="jwks_unavailable") from exc
+            key = self._keys.get(kid)
+        if key is None:
+            raise ApiError(401, "Jeton invalide : clé inconnue.", code="invalid_token")
+        return key
+
+
+def verify(token: str, keys: KeySet, audience: str) -> Principal:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise ApiError(401, "Jeton invalide.", code="invalid_token") from exc
+    key = keys.get(header.get("kid", ""))
+    try:
+        claims = jwt.decode(
+            token,
+            key=key.key,
+            algorithms=["EdDSA", "RS256", "ES256"],
+            audience=audience,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            leeway=10,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise ApiError(401, "Votre session a expiré, veuillez vous reconnecter.", code="token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise ApiError(401, "Jeton invalide.", code="invalid_token") from exc
+    return Principal.from_claims(claims)
+
+
+def current_principal() -> Principal | None:
+    if "principal" in g:
+        return g.principal
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        g.principal = None
+        return None
+    keys: KeySet = current_app.extensions["ceres_keys"]
+    g.principal = verify(header.removeprefix("Bearer ").strip(), keys, current_app.config["JWT_AUDIENCE"])
+    return g.principal
+
+
+def require(action: str):
+    """Endpoint decorator: the caller must be authenticated and their role allowed `action` by the service's
+    policy (one map per service, action -> roles). Scope checks on the record itself stay in the handler."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                raise ApiError(401, "Veuillez vous connecter.", code="unauthenticated")
+            policy: dict[str, frozenset[str]] = current_app.extensions["ceres_policy"]
+            if action not in policy:
+                raise RuntimeError(f"action {action!r} missing from the service's policy")
+            if principal.role not in policy[action]:
+                raise Forbidden()
+            return fn(*args, **kwargs)
+
+        wrapper.ceres_action = action
+        return wrapper
+
+    return decorate
+
+
+def jwks_from_env_json(raw: str | None) -> dict | None:
+    return json.loads(raw) if raw else None

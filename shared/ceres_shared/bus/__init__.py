@@ -1,0 +1,1 @@
+"""The event bus: topology, publisher with confirms, outbox relay, idempotent consumer, dead letters."""

@@ -1,0 +1,55 @@
+"""Alembic, run programmatically: each service keeps its migrations in `<package>/migrations/`."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+
+def alembic_config(runtime) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(runtime.migrations))
+    cfg.set_main_option("sqlalchemy.url", runtime.settings.database_url.replace("%", "%%"))
+    cfg.attributes["ceres_runtime"] = runtime
+    return cfg
+
+
+def upgrade(runtime, revision: str = "head") -> None:
+    command.upgrade(alembic_config(runtime), revision)
+
+
+def run_env(context, target_metadata) -> None:
+    """Body of every service's migrations/env.py."""
+    runtime = context.config.attributes.get("ceres_runtime")
+    if context.is_offline_mode():
+        context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                          literal_binds=True, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = runtime.engine if runtime is not None else None
+    if engine is None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        # render_as_batch lets ALTERs work on SQLite (embedded mode) too.
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+def create_platform_tables(op) -> None:
+    """Used by each service's first migration: outbox, inbox and audit tables (see platform_tables.py)."""
+    from .db import new_metadata
+    from .platform_tables import PlatformTables
+
+    metadata = new_metadata()
+    PlatformTables(metadata)
+    bind = op.get_bind()
+    metadata.create_all(bind)
+
+
+def drop_platform_tables(op) -> None:
+    for name in ("audit_log", "inbox", "outbox"):
+        op.drop_table(name)

@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL and RabbitMQ for every test run (env URLs, testcontainers, or local servers)."""

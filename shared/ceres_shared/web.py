@@ -1,0 +1,187 @@
+"""The Flask app every service shares: OpenAPI, problem+json errors, correlation ids, health, metrics, auth,
+request size limits, a database session per request, and the service's CLI (migrations, worker, dead letters)."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import click
+from flask import Flask, Response, current_app, g, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.orm import Session
+
+from . import correlation, errors
+from .auth import KeySet
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def create_service_app(runtime: Runtime, blueprints=(), *, title: str, description: str = "") -> Flask:
+    app = Flask(runtime.service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"info": {"description": description}},
+        MAX_CONTENT_LENGTH=runtime.settings.max_body_bytes,
+        SECRET_KEY=runtime.settings.secret_key,
+        JWT_AUDIENCE=runtime.settings.jwt_audience,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["ceres_runtime"] = runtime
+    app.extensions["ceres_policy"] = runtime.policy
+    app.extensions["ceres_keys"] = KeySet(url=runtime.settings.jwks_url, jwks=runtime.jwks)
+    api = Api(app)
+    _install_request_context(app, runtime)
+    errors.install(app)
+    _install_probes(app, runtime)
+    from .audit_api import blp as history_blp
+
+    for blueprint in (history_blp, *blueprints):
+        api.register_blueprint(blueprint)
+    _install_cli(app, runtime)
+    app.extensions["ceres_api"] = api
+    return app
+
+
+def db() -> Session:
+    """The request's database session (committed by the handler, closed at teardown)."""
+    if "db" not in g:
+        g.db = current_app.extensions["ceres_runtime"].session_factory()
+    return g.db
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["ceres_runtime"]
+
+
+def _install_request_context(app: Flask, rt: Runtime) -> None:
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        g.correlation_token = correlation.set(correlation.accept(request.headers.get(CORRELATION_HEADER)))
+        # Refuse an oversize body from its declared length, before any route reads it.
+        if request.content_length is not None and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
+            return errors.problem(413, "La requête est trop volumineuse.")
+
+    @app.after_request
+    def _finish(response: Response):
+        cid = correlation.get()
+        if cid:
+            response.headers[CORRELATION_HEADER] = cid
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        HTTP_REQUESTS.labels(rt.service, request.method, endpoint, response.status_code).inc()
+        if "started" in g:
+            elapsed = time.perf_counter() - g.started
+            HTTP_LATENCY.labels(rt.service, endpoint).observe(elapsed)
+            if endpoint not in ("/healthz", "/metrics"):
+                log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000)
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc):
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation.reset(token)
+
+
+def _install_probes(app: Flask, rt: Runtime) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": rt.service}
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {}
+        for name, check in (("database", rt.check_database), ("broker", rt.check_broker)):
+            try:
+                check()
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - the probe reports, it does not fail
+                checks[name] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ready else "not ready", "service": rt.service, "checks": checks}, (
+            200 if ready else 503
+        )
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _install_cli(app: Flask, rt: Runtime) -> None:
+    from .bus import deadletters
+
+    @app.cli.command("db-upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision):
+        """Apply the service's migrations."""
+        rt.upgrade_database(revision)
+        click.echo(f"{rt.service}: database at {revision}")
+
+    @app.cli.command("worker")
+    def worker():
+        """Run the outbox relay and the event consumer until stopped."""
+        rt.run_worker_forever()
+
+    @app.cli.command("worker-health")
+    @click.option("--max-age", default=60, help="seconds")
+    def worker_health(max_age):
+        """Exit 0 when the worker's heartbeat is fresh (liveness probe)."""
+        path = rt.heartbeat_file()
+        if not path.exists() or time.time() - path.stat().st_mtime > max_age:
+            raise SystemExit(1)
+
+    @app.cli.group("dead-letters")
+    def dead_letters():
+        """Inspect and replay the service's dead-letter queue."""
+
+    @dead_letters.command("list")
+    @click.option("--limit", default=100)
+    def dl_list(limit):
+        for item in deadletters.browse(rt, limit=limit):
+            click.echo(f"{item.event_id}\t{item.event_type}\t{item.failed_at}\t{item.error[:120]}")
+
+    @dead_letters.command("show")
+    @click.argument("event_id")
+    def dl_show(event_id):
+        item = deadletters.find(rt, event_id)
+        if item is None:
+            raise click.ClickException(f"no dead letter {event_id}")
+        click.echo(json.dumps(item.as_dict(), indent=2, ensure_ascii=False))
+
+    @dead_letters.command("replay")
+    @click.argument("event_ids", nargs=-1)
+    @click.option("--all", "replay_all", is_flag=True)
+    def dl_replay(event_ids, replay_all):
+        if not event_ids and not replay_all:
+            raise click.UsageError("give event ids or --all")
+        count = deadletters.replay(rt, None if replay_all else set(event_ids))
+        click.echo(f"replayed {count}")
+
+    @app.cli.command("serve-embedded")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", type=int, required=True)
+    def serve_embedded(host, port):
+        """Embedded mode: migrate, start relay + consumer threads, serve HTTP (one process per service)."""
+        from werkzeug.serving import make_server
+
+        rt.upgrade_database()
+        rt.start_background()
+        server = make_server(host, port, app, threaded=True)
+        click.echo(f"{rt.service} listening on http://{host}:{port}")
+        try:
+            server.serve_forever()
+        finally:
+            rt.stop_background()
