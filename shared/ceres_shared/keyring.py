@@ -22,10 +22,11 @@ class KeyRing:
             self.rotate()
 
     def _pem_files(self) -> list[Path]:
-        return sorted(self.directory.glob("*.pem"), key=lambda p: p.stat().st_mtime_ns)
+        # Key ids start with their UTC creation time, so name order is age order (mtimes of mounted secrets lie).
+        return sorted(self.directory.glob("*.pem"), key=lambda p: p.stem)
 
     def rotate(self) -> str:
-        kid = f"{time.strftime('%Y%m%d')}-{uuid.uuid4().hex[:8]}"
+        kid = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}{time.time_ns() % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+
+MIGRATION_LOCK = 724242  # arbitrary, constant: the advisory lock key of migrations
 
 
 def alembic_config(runtime) -> Config:
@@ -32,11 +35,22 @@ def run_env(context, target_metadata) -> None:
 
         engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        # render_as_batch lets ALTERs work on SQLite (embedded mode) too.
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        locked = connection.dialect.name == "postgresql"
+        if locked:
+            # Two replicas starting together must not migrate at the same time.
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            connection.commit()
+        try:
+            # render_as_batch lets ALTERs work on SQLite (embedded mode) too.
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if locked:  # pooled connections outlive us: release explicitly
+                connection.rollback()
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                connection.commit()
 
 
 def create_platform_tables(op) -> None:

@@ -1,0 +1,215 @@
+"""Benchmark of the event bus: outbox -> relay (confirms) -> RabbitMQ -> consumer -> inbox, on the real
+PostgreSQL and RabbitMQ of this machine.
+
+Two phases, producer (with its relay thread) and consumer in separate processes, as two services would be:
+  1. burst: N events committed as fast as possible (transactions of --per-tx events); events/s is N divided by the
+     time from the first commit to the last event handled;
+  2. paced: one event per transaction at --rate events/s (below capacity), latency from commit to handled.
+Prints a table, then one JSON line with the figures.
+
+    .venv/bin/python bench/bus.py            # 20,000 events
+    .venv/bin/python bench/bus.py --quick    # about a minute
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "shared"))
+
+from marshmallow import Schema, fields  # noqa: E402
+from sqlalchemy import Column, Float, Integer, String, Table, func, select  # noqa: E402
+
+from ceres_shared.bus.consumer import EventConsumer  # noqa: E402
+from ceres_shared.bus.relay import OutboxRelay  # noqa: E402
+from ceres_shared.config import BusSettings  # noqa: E402
+from ceres_shared.db import make_engine, make_session_factory, new_metadata  # noqa: E402
+from ceres_shared.events import register  # noqa: E402
+from ceres_shared.outbox import Outbox  # noqa: E402
+from ceres_shared.platform_tables import PlatformTables  # noqa: E402
+
+SUBSCRIPTIONS = {"bench_consumer": ("bench.tick",)}
+
+
+@register("bench.tick")
+class TickPayload(Schema):
+    seq = fields.Int(required=True)
+    phase = fields.Str(required=True)
+
+
+def tables():
+    metadata = new_metadata()
+    platform = PlatformTables(metadata)
+    # What a projection handler typically does: one row written per event.
+    handled = Table(
+        "handled",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("seq", Integer, nullable=False),
+        Column("phase", String(10), nullable=False),
+        Column("handled_at", Float, nullable=False),
+    )
+    committed = Table(
+        "committed", metadata, Column("seq", Integer, nullable=False), Column("phase", String(10)),
+        Column("committed_at", Float, nullable=False),
+    )
+    return metadata, platform, handled, committed
+
+
+def run_consumer(db_url: str, amqp_url: str, exchange: str) -> None:
+    metadata, platform, handled, _ = tables()
+    engine = make_engine(db_url)
+    insert_handled = handled.insert()
+
+    def on_tick(session, event):
+        session.execute(insert_handled, {"seq": event.payload["seq"], "phase": event.payload["phase"],
+                                         "handled_at": time.time()})
+
+    bus = BusSettings(url=amqp_url, exchange=exchange)
+    consumer = EventConsumer("bench_consumer", engine, platform, bus, {"bench.tick": [on_tick]}, SUBSCRIPTIONS)
+    print("ready", flush=True)
+    consumer.run()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--per-tx", type=int, default=50, help="events per producer transaction (burst)")
+    parser.add_argument("--rate", type=int, default=300, help="events/s in the paced phase")
+    parser.add_argument("--paced-seconds", type=float, default=15)
+    parser.add_argument("--quick", action="store_true", help="about a minute: 5,000 events, 8 s paced")
+    parser.add_argument("--consumer", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.consumer:
+        run_consumer(*args.consumer)
+        return 0
+    if args.quick:
+        args.events, args.paced_seconds = 5000, 8
+
+    from ceres_shared.testing.infra import discover
+
+    infra = discover()
+    try:
+        return bench(infra, args)
+    finally:
+        infra.close()
+
+
+def bench(infra, args) -> int:
+    metadata, platform, handled, committed = tables()
+    producer_url, consumer_url = infra.new_database("bench_p"), infra.new_database("bench_c")
+    amqp_url = infra.new_vhost("bench")
+    exchange = f"b{uuid.uuid4().hex[:6]}.events"
+    producer_engine, consumer_engine = make_engine(producer_url), make_engine(consumer_url)
+    metadata.create_all(producer_engine)
+    metadata.create_all(consumer_engine)
+    sessions = make_session_factory(producer_engine)
+    bus = BusSettings(url=amqp_url, exchange=exchange)
+    outbox = Outbox("bench_producer", platform)
+    relay = OutboxRelay(producer_engine, outbox, bus, SUBSCRIPTIONS)
+    relay.publish_pending()  # declares the exchange and the consumer's queue
+    consumer = subprocess.Popen([sys.executable, __file__, "--consumer", consumer_url, amqp_url, exchange],
+                                stdout=subprocess.PIPE, text=True)
+    assert consumer.stdout.readline().strip() == "ready"
+    relay_thread = threading.Thread(target=relay.run, daemon=True)
+    relay_thread.start()
+    commits: list[tuple[int, str, float]] = []
+
+    def count(phase):
+        with consumer_engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(handled).where(handled.c.phase == phase)).scalar_one()
+
+    def wait_for(phase, n, timeout=600):
+        deadline = time.monotonic() + timeout
+        while count(phase) < n:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {count(phase)} of {n} {phase} events handled")
+            time.sleep(0.02)
+
+    try:
+        # 1. burst
+        start = time.time()
+        for first in range(0, args.events, args.per_tx):
+            seqs = range(first, min(first + args.per_tx, args.events))
+            with sessions.begin() as session:
+                outbox.record_many(session, [("bench.tick", {"seq": s, "phase": "burst"}, 1) for s in seqs])
+            now = time.time()
+            commits.extend((s, "burst", now) for s in seqs)
+        produced = time.time() - start
+        wait_for("burst", args.events)
+        burst_elapsed = time.time() - start
+        # 2. paced
+        total_paced = int(args.rate * args.paced_seconds)
+        interval = 1.0 / args.rate
+        t0 = time.perf_counter()
+        for seq in range(total_paced):
+            target = t0 + seq * interval
+            delay = target - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            with sessions.begin() as session:
+                outbox.record(session, "bench.tick", {"seq": seq, "phase": "paced"})
+            commits.append((seq, "paced", time.time()))
+        wait_for("paced", total_paced)
+    finally:
+        relay.stop()
+        relay_thread.join(10)
+        consumer.terminate()
+        consumer.wait(10)
+
+    with consumer_engine.connect() as conn:
+        rows = conn.execute(select(handled.c.seq, handled.c.phase, handled.c.handled_at)).all()
+    handled_at = {(r.seq, r.phase): r.handled_at for r in rows}
+    duplicates = len(rows) - len(handled_at)
+    latency = {"burst": [], "paced": []}
+    for seq, phase, at in commits:
+        latency[phase].append((handled_at[(seq, phase)] - at) * 1000)
+
+    def pct(values, q):
+        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+    events_per_s = args.events / burst_elapsed
+    figures = {
+        "events": args.events,
+        "per_tx": args.per_tx,
+        "events_per_s": round(events_per_s, 1),
+        "producer_commit_per_s": round(args.events / produced, 1),
+        "paced_rate": args.rate,
+        "paced_events": total_paced,
+        "p50_ms": round(pct(latency["paced"], 50), 2),
+        "p95_ms": round(pct(latency["paced"], 95), 2),
+        "p99_ms": round(pct(latency["paced"], 99), 2),
+        "burst_p50_ms": round(pct(latency["burst"], 50), 1),
+        "burst_p95_ms": round(pct(latency["burst"], 95), 1),
+        "duplicates": duplicates,
+        "lost": len(commits) - len(handled_at),
+    }
+    print(f"{'figure':<34}{'value':>12}")
+    print("-" * 46)
+    labels = {
+        "events_per_s": "burst: events/s end to end",
+        "producer_commit_per_s": "burst: events/s committed",
+        "burst_p50_ms": "burst: commit->handled p50 (ms)",
+        "burst_p95_ms": "burst: commit->handled p95 (ms)",
+        "p50_ms": f"paced {args.rate}/s: p50 (ms)",
+        "p95_ms": f"paced {args.rate}/s: p95 (ms)",
+        "p99_ms": f"paced {args.rate}/s: p99 (ms)",
+        "duplicates": "applied twice",
+        "lost": "lost",
+    }
+    for key, label in labels.items():
+        print(f"{label:<34}{figures[key]:>12}")
+    print(json.dumps(figures))
+    return 0 if figures["lost"] == 0 and duplicates == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
