@@ -120,6 +120,17 @@ def _install_probes(app: Flask, rt: Runtime) -> None:
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
+def _seed_demo(rt: Runtime) -> None:
+    """Embedded mode's demo data: a service may ship `ceres_<service>.demo.seed(runtime)` (idempotent)."""
+    import importlib
+
+    try:
+        demo = importlib.import_module(f"ceres_{rt.service}.demo")
+    except ModuleNotFoundError:
+        return
+    demo.seed(rt)
+
+
 def _install_cli(app: Flask, rt: Runtime) -> None:
     from .bus import deadletters
 
@@ -129,6 +140,11 @@ def _install_cli(app: Flask, rt: Runtime) -> None:
         """Apply the service's migrations."""
         rt.upgrade_database(revision)
         click.echo(f"{rt.service}: database at {revision}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Load the service's demo data (idempotent)."""
+        _seed_demo(rt)
 
     @app.cli.command("worker")
     def worker():
@@ -178,6 +194,7 @@ def _install_cli(app: Flask, rt: Runtime) -> None:
         from werkzeug.serving import make_server
 
         rt.upgrade_database()
+        _seed_demo(rt)
         rt.start_background()
         server = make_server(host, port, app, threaded=True)
         click.echo(f"{rt.service} listening on http://{host}:{port}")
