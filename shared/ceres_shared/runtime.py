@@ -36,6 +36,9 @@ class Runtime:
     policy: dict[str, frozenset[str]] = field(default_factory=dict)
     subscriptions: dict[str, tuple[str, ...]] = field(default_factory=default_subscriptions)
     jwks: dict | None = None
+    # Other background loops of the service (mail sender, batch builder...): factory(runtime) -> object with
+    # run() and stop(), started beside the relay and the consumer.
+    extra_workers: list = field(default_factory=list)
 
     def __post_init__(self):
         self.engine: Engine = make_engine(self.settings.database_url)
@@ -93,6 +96,7 @@ class Runtime:
         workers = [self.make_relay()]
         if self.handlers:
             workers.append(self.make_consumer())
+        workers.extend(factory(self) for factory in self.extra_workers)
         for worker in workers:
             thread = threading.Thread(target=worker.run, name=f"{self.service}-{type(worker).__name__}", daemon=True)
             thread.start()
