@@ -12,11 +12,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
-from ceres_shared.config import EMBEDDED_PORTS, SERVICES  # noqa: E402
+from ceres_shared.config import SERVICES, embedded_port  # noqa: E402
 
 
 def main() -> int:
-    port = int(os.environ.get("PORT", EMBEDDED_PORTS["gateway"]))
+    port = int(os.environ.get("PORT", 8000))
     host = os.environ.get("HOST", "127.0.0.1")
     var = Path(os.environ.get("CERES_VAR_DIR", ROOT / "var"))
     (var / "log").mkdir(parents=True, exist_ok=True)
@@ -32,7 +32,7 @@ def main() -> int:
     # Identity first: the others fetch its public keys.
     for name in ("identity", *[s for s in SERVICES if s != "identity"]):
         start(name, ["-m", "flask", "--app", f"ceres_{name}.wsgi", "serve-embedded", "--port",
-                     str(EMBEDDED_PORTS[name])])
+                     str(embedded_port(name))])
     start("gateway", ["-m", "ceres_gateway", "--host", host, "--port", str(port)])
 
     def stop(*_):

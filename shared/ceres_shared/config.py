@@ -6,15 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
-# Embedded mode: each service on its own loopback port, the gateway on PORT (8000).
-EMBEDDED_PORTS = {
-    "gateway": 8000,
-    "establishments": 8001,
-    "sessions": 8002,
-    "candidates": 8003,
-    "printing": 8004,
-    "identity": 8005,
-}
+# Embedded mode: each service on its own loopback port above CERES_PORT_BASE (8000); the gateway on PORT.
+_PORT_OFFSETS = {"establishments": 1, "sessions": 2, "candidates": 3, "printing": 4, "identity": 5}
+
+
+def embedded_port(name: str) -> int:
+    base = int(os.environ.get("CERES_PORT_BASE", "8000"))
+    return base + _PORT_OFFSETS[name]
 
 
 class ConfigError(RuntimeError):
@@ -116,7 +114,7 @@ def load_settings(service: str) -> Settings:
     )
     jwks = os.environ.get("JWKS_URL")
     if not jwks and service != "identity":
-        jwks = f"http://127.0.0.1:{EMBEDDED_PORTS['identity']}/.well-known/jwks.json" if embedded else None
+        jwks = f"http://127.0.0.1:{embedded_port('identity')}/.well-known/jwks.json" if embedded else None
         if jwks is None:
             raise ConfigError("JWKS_URL is required in production mode")
     secret = os.environ.get("CERES_SECRET_KEY", "dev-only-secret")

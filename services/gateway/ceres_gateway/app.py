@@ -10,7 +10,7 @@ import requests
 from flask import Flask, Response, request, stream_with_context
 
 from ceres_shared import correlation, errors, logs
-from ceres_shared.config import EMBEDDED_PORTS, SERVICES
+from ceres_shared.config import SERVICES, embedded_port
 from ceres_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def service_urls() -> dict[str, str]:
     urls = {}
     for name in SERVICES:
         url = os.environ.get(f"SERVICE_URL_{name.upper()}")
-        urls[name] = (url or f"http://127.0.0.1:{EMBEDDED_PORTS[name]}").rstrip("/")
+        urls[name] = (url or f"http://127.0.0.1:{embedded_port(name)}").rstrip("/")
     return urls
 
 

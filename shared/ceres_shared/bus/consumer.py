@@ -95,7 +95,7 @@ class EventConsumer:
             conn.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.5, interval_max=2)
             channel = conn.channel()
             self.queues.declare(channel)
-            channel.basic_qos(prefetch_size=0, prefetch_count=self.bus.prefetch, a_global=False)
+            channel.basic_qos(0, self.bus.prefetch, False)
             main = self.queues.queues()[0]
             with Consumer(channel, queues=[main], on_message=self._pending.append, no_ack=False, auto_declare=False):
                 while not self.stopping.is_set():
