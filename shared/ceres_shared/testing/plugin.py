@@ -44,30 +44,35 @@ def issuer(tmp_path_factory):
     return KeyRing(tmp_path_factory.mktemp("keys"))
 
 
-@pytest.fixture
-def make_runtime(new_database, amqp_url, issuer):
-    """Factory: the named service wired to a fresh, migrated database of its own and this run's broker,
-    with exchange and queue names of its own unless `exchange` is given (pass the same one to let services
-    talk to each other)."""
+def build_runtime(infra, amqp_url: str, issuer, service: str, *, exchange: str | None = None, migrate: bool = True):
+    """The named service wired to a fresh, migrated database of its own and this run's broker, with exchange
+    and queue names of its own unless `exchange` is given (pass the same one to let services talk)."""
     import importlib
     import uuid
 
     from ..config import BusSettings, Settings
 
+    bootstrap = importlib.import_module(f"ceres_{service}.bootstrap").bootstrap
+    settings = Settings(
+        service=service,
+        database_url=infra.new_database(f"{service[:6]}{uuid.uuid4().hex[:4]}"),
+        bus=BusSettings(url=amqp_url, exchange=exchange or f"s{uuid.uuid4().hex[:8]}.events",
+                        retry_base_ms=50, max_attempts=3),
+        jwks_url=None,
+    )
+    runtime = bootstrap(settings, jwks=issuer.jwks())
+    if migrate:
+        runtime.upgrade_database()
+    return runtime
+
+
+@pytest.fixture
+def make_runtime(infra, amqp_url, issuer):
+    """Factory fixture over build_runtime; background threads stopped and engines closed after the test."""
     made = []
 
     def make(service: str, *, exchange: str | None = None, migrate: bool = True):
-        bootstrap = importlib.import_module(f"ceres_{service}.bootstrap").bootstrap
-        settings = Settings(
-            service=service,
-            database_url=new_database(service[:6]),
-            bus=BusSettings(url=amqp_url, exchange=exchange or f"s{uuid.uuid4().hex[:8]}.events",
-                            retry_base_ms=50, max_attempts=3),
-            jwks_url=None,
-        )
-        runtime = bootstrap(settings, jwks=issuer.jwks())
-        if migrate:
-            runtime.upgrade_database()
+        runtime = build_runtime(infra, amqp_url, issuer, service, exchange=exchange, migrate=migrate)
         made.append(runtime)
         return runtime
 
