@@ -109,6 +109,7 @@ class TitrePayload(Payload):
     rncp = fields.Str(load_default=None, allow_none=True)
     jo_date = fields.Date(load_default=None, allow_none=True)
     end_of_validity = fields.Date(load_default=None, allow_none=True)
+    prolongation_until = fields.Date(load_default=None, allow_none=True)  # S1: a prolongation decided by DGEFP
     ccps = fields.List(fields.Nested(CcpSchema), load_default=list)
     ccs_of = fields.Str(load_default=None, allow_none=True)
 
