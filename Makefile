@@ -19,7 +19,11 @@ var/fonts/.installed: $(STAMP)
 	$(PY) -m ceres_shared.documents.fonts install
 	touch $@
 
-install: $(STAMP) var/fonts/.installed
+var/communes/.installed: $(STAMP)
+	$(PY) -m ceres_shared.communes build
+	touch $@
+
+install: $(STAMP) var/fonts/.installed var/communes/.installed
 
 run: install
 	$(PY) scripts/run_platform.py
