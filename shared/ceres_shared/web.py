@@ -117,7 +117,7 @@ def _install_probes(app: Flask, rt: Runtime) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return metrics_response()
 
 
 def _seed_demo(rt: Runtime) -> None:
@@ -129,6 +129,20 @@ def _seed_demo(rt: Runtime) -> None:
     except ModuleNotFoundError:
         return
     demo.seed(rt)
+
+
+def metrics_response() -> Response:
+    """Prometheus exposition; under gunicorn with several workers (PROMETHEUS_MULTIPROC_DIR set), the sum of all
+    workers' metrics rather than the one worker that happens to answer."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
 def _install_cli(app: Flask, rt: Runtime) -> None:

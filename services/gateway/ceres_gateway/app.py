@@ -71,9 +71,9 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
 
     @app.get("/metrics")
     def metrics():
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from ceres_shared.web import metrics_response
 
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return metrics_response()
 
     @app.get("/api/openapi.json")
     def openapi():

@@ -154,10 +154,19 @@ class EventConsumer:
         for message, reason in to_dead:
             self._dead_letter(message, reason)
             outcome.dead += 1
-        for message in batch:
-            message.ack()
+        self._ack_all(batch)
         self._count(outcome)
         return outcome
+
+    def _ack_all(self, batch: list) -> None:
+        """Every message of the batch is settled (applied, duplicate, retried or dead): ack them all."""
+        if self.bus.is_amqp and batch:
+            # One frame for the whole batch: all unacked deliveries of this channel are in it.
+            last = max(batch, key=lambda m: m.delivery_tag)
+            last.channel.basic_ack(last.delivery_tag, multiple=True)
+            return
+        for message in batch:
+            message.ack()
 
     def _claim(self, session: Session, envs: list[Envelope]) -> set[str]:
         """Insert the inbox rows; returns the ids that were not there yet (the events to apply now)."""
