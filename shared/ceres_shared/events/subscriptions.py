@@ -24,6 +24,11 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "candidate.merged",
     ),
     "candidates": (
+        "centre.registered",
+        "centre.updated",
+        "site.created",
+        "site.updated",
+        "site.closed",
         "titre.published",
         "titre.updated",
         "session.created",
