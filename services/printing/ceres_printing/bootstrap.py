@@ -5,16 +5,23 @@ from ceres_shared.config import Settings
 from ceres_shared.runtime import Runtime
 
 from . import handlers, models, policy
+from .batches import BatchBuilder
+from .config import PrintingConfig
 
 
-def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
-    return Runtime.build(
+def bootstrap(settings: Settings | None = None, *, printing: PrintingConfig | None = None, **overrides) -> Runtime:
+    overrides.setdefault("extra_workers", [BatchBuilder])
+    runtime = Runtime.build(
         "printing",
         settings=settings,
         metadata=models.metadata,
         tables=models.platform,
         migrations=Path(__file__).parent / "migrations",
-        handlers=handlers.HANDLERS,
+        handlers={},
         policy=policy.POLICY,
         **overrides,
     )
+    runtime.printing = printing or PrintingConfig()
+    # The handlers need the runtime (audit, outbox, clock): built once it exists.
+    runtime.handlers.update(handlers.build(runtime))
+    return runtime

@@ -1,0 +1,222 @@
+"""HTTP API: the agent's workflow (P1-P5, P9), the Afpa feed (P6, P7, B3) and the public verification page (B1)."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from markupsafe import escape
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from ceres_shared.auth import current_principal, require
+from ceres_shared.errors import NotFound
+from ceres_shared.web import db, runtime
+
+from . import afpa, services, verification
+from .domain.rules import AFPA_STATUSES
+from .models import Batch, Candidacy
+
+agent = Blueprint("printing", __name__, description="Documents des sessions validées et demandes d'impression")
+feed = Blueprint("afpa", __name__, url_prefix="/afpa", description="Flux Afpa : lots, accusés, statuts des plis")
+public = Blueprint("verification", __name__, description="Vérification publique d'un document")
+
+
+class VerifySchema(Schema):
+    conformes = fields.Bool(required=True, validate=validate.Equal(
+        True, error="Cochez « Données vérifiées et conformes »."))
+
+
+class PrintRequestSchema(Schema):
+    kind = fields.Str(load_default="initial", validate=validate.OneOf(
+        ("initial", "duplicata"), error="« initial » ou « duplicata » attendu."))
+
+
+class ProgressQuery(Schema):
+    progress = fields.Str(required=True, validate=validate.OneOf(("sans_demande", "partielles")))
+
+
+class AckSchema(Schema):
+    sha256 = fields.Str(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 caractères hexadécimaux."))
+
+
+class StatusReport(Schema):
+    batch_id = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    document_number = fields.Str(required=True, validate=validate.Length(min=1, max=24))
+    status = fields.Str(required=True, validate=validate.OneOf(AFPA_STATUSES))
+    at = fields.AwareDateTime(load_default=None)
+
+
+class StatusReports(Schema):
+    reports = fields.List(fields.Nested(StatusReport), required=True, validate=validate.Length(min=1, max=5000))
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+# --- agents ------------------------------------------------------------------------------------------------------
+@agent.route("/dashboard")
+@require("print.read")
+def get_dashboard():
+    """P9: validated sessions of the scope with no print request / with part of them requested."""
+    return services.dashboard(db(), current_principal())
+
+
+@agent.route("/sessions")
+@agent.arguments(ProgressQuery, location="query")
+@require("print.read")
+def list_sessions(query):
+    """P9: the list behind each dashboard count."""
+    return {"sessions": services.sessions_by_progress(db(), current_principal())[query["progress"]]}
+
+
+@agent.route("/sessions/<session_id>/candidates")
+@require("print.read")
+def list_candidates(session_id):
+    """P1: the session's candidates with the state of their documents."""
+    session = db()
+    vs = services.scoped_session(session, current_principal(), session_id)
+    rows = session.scalars(select(Candidacy).where(Candidacy.session_id == session_id).order_by(Candidacy.position))
+    return {"session": services.session_summary(session, vs),
+            "candidates": [services.candidacy_state(session, c) for c in rows]}
+
+
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>")
+@require("print.read")
+def get_candidate(session_id, candidate_id):
+    """P1: one candidate, with previous / next."""
+    session = db()
+    candidacy = services.scoped_candidacy(session, current_principal(), session_id, candidate_id)
+    previous, following = services.neighbours(session, candidacy)
+    return {**services.candidacy_state(session, candidacy), "previous": previous, "next": following}
+
+
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/documents/<number>/preview")
+@require("print.read")
+def preview(session_id, candidate_id, number):
+    """P2: preview without stamp, signature, Marque État, watermark or livret front page."""
+    session = db()
+    candidacy = services.scoped_candidacy(session, current_principal(), session_id, candidate_id)
+    pdf = services.preview(runtime(), session, candidacy, number)
+    session.commit()  # a first verification key may have been created
+    return _pdf(pdf, f"apercu-{number}.pdf")
+
+
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/verification", methods=["POST"])
+@agent.arguments(VerifySchema)
+@require("print.verify")
+def verify(_body, session_id, candidate_id):
+    """P3: « Données vérifiées et conformes »."""
+    session, principal = db(), current_principal()
+    candidacy = services.scoped_candidacy(session, principal, session_id, candidate_id)
+    services.verify(runtime(), session, principal, candidacy)
+    session.commit()
+    return services.candidacy_state(session, candidacy)
+
+
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/print-requests", methods=["POST"])
+@agent.arguments(PrintRequestSchema)
+@require("print.request")
+def request_print(body, session_id, candidate_id):
+    """P3 « Envoyer pour impression » / P5 duplicata; answers with the next candidate to open."""
+    session, principal = db(), current_principal()
+    candidacy = services.scoped_candidacy(session, principal, session_id, candidate_id)
+    req = services.request_print(runtime(), session, principal, candidacy, body["kind"])
+    session.commit()
+    _, following = services.neighbours(session, candidacy)
+    return {"request_id": req.id, "kind": req.kind, **services.candidacy_state(session, candidacy),
+            "next": following}, 201
+
+
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/attestation")
+@require("print.read")
+def attestation(session_id, candidate_id):
+    """P4: attestation de réussite (admitted candidate, after the first print request)."""
+    session = db()
+    candidacy = services.scoped_candidacy(session, current_principal(), session_id, candidate_id)
+    pdf = services.attestation(runtime(), session, candidacy)
+    session.commit()
+    return _pdf(pdf, f"attestation-{candidate_id}.pdf")
+
+
+# --- the Afpa ----------------------------------------------------------------------------------------------------
+def _batch_view(batch: Batch) -> dict:
+    return {"id": batch.id, "status": batch.status, "created_at": batch.created_at.isoformat(),
+            "documents": batch.item_count, "sha256": batch.sha256, "size": len(batch.archive),
+            "acknowledged_at": batch.acknowledged_at.isoformat() if batch.acknowledged_at else None}
+
+
+@feed.route("/batches")
+@require("afpa.feed")
+def list_batches():
+    """Ready batches (not acknowledged yet), oldest first."""
+    rows = db().scalars(select(Batch).where(Batch.status == "ready").order_by(Batch.created_at, Batch.id))
+    return {"batches": [_batch_view(b) for b in rows]}
+
+
+@feed.route("/batches/<batch_id>/archive")
+@require("afpa.feed")
+def download(batch_id):
+    """The batch's zip; its SHA-256 in `X-Checksum-SHA256` (to send back with the acknowledgement)."""
+    batch = db().get(Batch, batch_id)
+    if batch is None or batch.status == "building":
+        raise NotFound("Lot inconnu.")
+    return Response(batch.archive, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{batch.id}.zip"', "X-Checksum-SHA256": batch.sha256,
+        "ETag": f'"{batch.sha256}"'})
+
+
+@feed.route("/batches/<batch_id>/acknowledgement", methods=["POST"])
+@feed.arguments(AckSchema)
+@require("afpa.feed")
+def acknowledge(body, batch_id):
+    session = db()
+    batch = afpa.acknowledge(runtime(), session, current_principal(), batch_id, body["sha256"])
+    session.commit()
+    return _batch_view(batch)
+
+
+@feed.route("/statuses", methods=["POST"])
+@feed.arguments(StatusReports)
+@require("afpa.feed")
+def report_statuses(body):
+    """B3: printed, posted, pnd (P7), delivered — per document of a batch; idempotent."""
+    session = db()
+    results = afpa.report_statuses(runtime(), session, current_principal(), body["reports"])
+    session.commit()
+    return {"results": results}
+
+
+# --- public ------------------------------------------------------------------------------------------------------
+NOT_GENUINE = "Document non authentique : ce numéro et ce code ne correspondent à aucun document délivré."
+
+
+@public.route("/verification/<number>")
+def verify_document(number):
+    """B1: the number plus its signed code confirm holder, titre and date — or the document is not genuine.
+    Unknown number and wrong code get the same answer, so numbers cannot be probed."""
+    session = db()
+    code = request.args.get("code")
+    genuine = len(number) <= 24 and verification.is_genuine(session, number, code)
+    facts = services.verification_facts(session, number) if genuine else None
+    genuine = facts is not None
+    body = {"genuine": genuine, **(facts or {"message": NOT_GENUINE})}
+    if request.accept_mimetypes.best == "application/json":
+        return body, (200 if genuine else 404)
+    return Response(_verification_html(body), status=200 if genuine else 404, mimetype="text/html")
+
+
+def _verification_html(body: dict) -> str:
+    if not body["genuine"]:
+        content = f"<p><strong>{escape(body['message'])}</strong></p>"
+    else:
+        content = (f"<p><strong>Document authentique.</strong></p><dl>"
+                   f"<dt>Numéro</dt><dd>{escape(body['number'])}</dd>"
+                   f"<dt>Document</dt><dd>{escape(body['document'])}</dd>"
+                   f"<dt>Titulaire</dt><dd>{escape(body['holder'])}, né(e) le {escape(body['birth_date'])}</dd>"
+                   f"<dt>Titre</dt><dd>{escape(body['titre'])}</dd>"
+                   f"<dt>Date</dt><dd>{escape(body['issued_on'])}</dd></dl>")
+    return (f"<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Vérification d'un document"
+            f"</title></head><body><h1>Vérification d'un document du titre professionnel</h1>{content}</body></html>")
+
+
+BLUEPRINTS = (agent, feed, public)

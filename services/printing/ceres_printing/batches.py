@@ -1,0 +1,136 @@
+"""P6: print requests grouped into batches for the Afpa, by size and by time.
+
+A batch is a zip: one print-ready PDF per pli (every document of one request, same addressee — several documents
+per file render much faster than one each), `manifest.json` and `manifest.csv` (per document: type, unique
+number, addressee, postal address, file), and `SHA256SUMS`. The zip's SHA-256 is stored to be checked by the Afpa.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import secrets
+import threading
+import zipfile
+
+from sqlalchemy import select
+
+from . import documents
+from .domain.rules import DOCUMENT_LABELS
+from .models import Batch, Candidacy, Document, PrintItem, PrintRequest, ValidatedSession
+
+log = logging.getLogger(__name__)
+CSV_FIELDS = ("document_number", "document_type", "label", "request_kind", "candidate_id", "session", "routed_to",
+              "addressee", "address_lines", "code_postal", "commune", "country", "file")
+
+
+def build_due_batches(rt, *, force: bool = False) -> list[str]:
+    """Build every batch that is due: full (batch_size items) or holding an item older than batch_max_wait_s.
+    `force` builds whatever is queued (end of day, tests)."""
+    cfg = rt.printing
+    built = []
+    while True:
+        with rt.session_factory.begin() as db:
+            # SKIP LOCKED: two workers never put the same item in two batches (ignored by SQLite, one writer).
+            queued = db.scalars(select(PrintItem).where(PrintItem.batch_id.is_(None)).order_by(PrintItem.id)
+                                .limit(cfg.batch_size).with_for_update(skip_locked=True)).all()
+            if not queued:
+                return built
+            age = (cfg.now() - queued[0].created_at).total_seconds()
+            if not force and len(queued) < cfg.batch_size and age < cfg.batch_max_wait_s:
+                return built
+            built.append(_build(rt, db, queued))
+
+
+def _build(rt, db, queued: list[PrintItem]) -> str:
+    now = rt.printing.now()
+    batch_id = f"LOT-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
+    plis: dict[int, list[PrintItem]] = {}
+    seen: set[str] = set()
+    for item in queued:
+        if item.document_number in seen:
+            continue  # the same document twice in one batch waits for the next one
+        seen.add(item.document_number)
+        plis.setdefault(item.request_id, []).append(item)
+    db.add(Batch(id=batch_id, created_at=now, status="building", item_count=0, sha256="", archive=b""))
+    db.flush()
+    manifest, files = [], {}
+    for n, (request_id, items) in enumerate(sorted(plis.items()), start=1):
+        request = db.get(PrintRequest, request_id)
+        candidacy = db.get(Candidacy, request.candidacy_id)
+        parts = documents.load_parts(db, candidacy)
+        session = db.get(ValidatedSession, candidacy.session_id)
+        file_name = f"pli-{n:05d}.pdf"
+        rendering = []
+        for item in items:
+            doc = db.get(Document, item.document_number)
+            # P5: a livret's duplicata is a plain reprint; P7: a resend is not a duplicata.
+            duplicata = request.kind == "duplicata" and doc.kind != "livret"
+            ctx = documents.context(db, parts, doc, public_base=rt.printing.public_base_url, now=now,
+                                    duplicata=duplicata, address=parts.candidate.address)
+            rendering.append((doc.kind, ctx))
+            item.batch_id = batch_id
+            manifest.append({
+                "document_number": doc.number, "document_type": doc.kind, "label": DOCUMENT_LABELS[doc.kind],
+                "request_kind": request.kind, "candidate_id": candidacy.candidate_id, "session": session.public_id,
+                "routed_to": item.routed_to, "addressee": item.addressee, "address": item.address,
+                "file": file_name})
+            rt.outbox.record(db, "print.batch_ready", {
+                "candidate_id": candidacy.candidate_id, "document_number": doc.number, "document_type": doc.kind,
+                "status": "requested", "batch_id": batch_id, "session_id": candidacy.session_id})
+        files[file_name] = documents.render_many(rendering, artwork=True)
+    archive = _zip(batch_id, now, manifest, files)
+    batch = db.get(Batch, batch_id)
+    batch.status, batch.item_count, batch.archive = "ready", len(manifest), archive
+    batch.sha256 = hashlib.sha256(archive).hexdigest()
+    rt.audit.record(db, entity_type="batch", entity_id=batch_id, action="build", actor="batch-builder",
+                    after={"documents": len(manifest), "plis": len(files), "sha256": batch.sha256})
+    log.info("batch %s: %d documents in %d plis", batch_id, len(manifest), len(files))
+    return batch_id
+
+
+def _zip(batch_id, now, manifest, files) -> bytes:
+    out = io.BytesIO()
+    sums = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps({"batch_id": batch_id, "created_at": now.isoformat(),
+                                                  "documents": manifest, "files": sums},
+                                                 ensure_ascii=False, indent=1))
+        zf.writestr("manifest.csv", _csv(manifest))
+        zf.writestr("SHA256SUMS", "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())))
+        for name, data in files.items():
+            zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PDFs are compressed already
+    return out.getvalue()
+
+
+def _csv(manifest) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, delimiter=";")
+    writer.writeheader()
+    for row in manifest:
+        address = row["address"]
+        writer.writerow({**{k: row[k] for k in CSV_FIELDS if k in row}, "address_lines": " / ".join(address["lines"]),
+                         "code_postal": address["code_postal"], "commune": address["commune_label"],
+                         "country": address.get("country") or "FRANCE"})
+    return buffer.getvalue()
+
+
+class BatchBuilder:
+    """Extra worker (Runtime.extra_workers): builds due batches every batch_poll_s seconds."""
+
+    def __init__(self, rt):
+        self.rt = rt
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                build_due_batches(self.rt)
+            except Exception:  # noqa: BLE001 - a failed build rolls back; the items wait for the next round
+                log.exception("batch build failed")
+            self.stopping.wait(self.rt.printing.batch_poll_s)
+
+    def stop(self) -> None:
+        self.stopping.set()

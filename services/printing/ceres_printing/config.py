@@ -1,0 +1,30 @@
+"""The printing service's own settings and clock, attached to its Runtime by bootstrap (`runtime.printing`)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class PrintingConfig:
+    # Where the public verification page is reached (B1): printed in the QR code.
+    public_base_url: str = field(default_factory=lambda: os.environ.get(
+        "PRINTING_PUBLIC_URL", "http://127.0.0.1:8000/api/printing"))
+    batch_size: int = field(default_factory=lambda: int(os.environ.get("PRINTING_BATCH_SIZE", "200")))
+    batch_max_wait_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_MAX_WAIT_S", "600")))
+    batch_poll_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_POLL_S", "5")))
+    # Tests replace the clock to check the 7-day duplicata rule (P5).
+    clock: Callable[[], datetime] = _utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def config_of(runtime) -> PrintingConfig:
+    return runtime.printing

@@ -1,0 +1,116 @@
+"""Builds the rendering context of each document from our copies (never another service's database) and renders
+it: preview without artwork, print with it (P2); number and signed code on every document (P8, B1)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import segno
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from ceres_shared.documents import DocumentRenderer
+from ceres_shared.documents.french import person_line
+
+from . import verification
+from .domain.reference import SIGNATORY, region_seat
+from .domain.rules import DOCUMENT_LABELS
+from .models import Candidacy, CandidateCopy, Document, TitreCopy, ValidatedSession
+
+# WeasyPrint logs every layout step at INFO: far too much for thousands of documents.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE_OF = {kind: f"{kind}.html" for kind in DOCUMENT_LABELS}
+
+
+class MissingData(Exception):
+    """A copy needed by the document has not arrived yet (event still on its way)."""
+
+
+@lru_cache(maxsize=1)
+def renderer() -> DocumentRenderer:
+    return DocumentRenderer(TEMPLATES)
+
+
+@dataclass(frozen=True)
+class Parts:
+    candidacy: Candidacy
+    session: ValidatedSession
+    candidate: CandidateCopy
+    titre: TitreCopy
+
+
+def load_parts(db: Session, candidacy: Candidacy) -> Parts:
+    session = db.get(ValidatedSession, candidacy.session_id)
+    candidate = db.get(CandidateCopy, candidacy.candidate_id)
+    titre = db.get(TitreCopy, (session.titre_code, session.titre_version))
+    if candidate is None:
+        raise MissingData(f"Les données du candidat {candidacy.candidate_id} ne sont pas encore arrivées.")
+    if titre is None:
+        raise MissingData(f"Le titre {session.titre_code} ({session.titre_version}) n'est pas encore connu.")
+    return Parts(candidacy, session, candidate, titre)
+
+
+def first_name(candidate: CandidateCopy) -> str:
+    return " ".join(candidate.prenoms)
+
+
+def holder_name(candidate: CandidateCopy) -> str:
+    civ = "Monsieur" if candidate.genre == "M" else "Madame"
+    return f"{civ} {candidate.nom_naissance.upper()} {first_name(candidate)}"
+
+
+def _de(libelle: str) -> str:
+    return f"d'{libelle}" if libelle[:1].lower() in "aeiouyhéèêâîôû" else f"de {libelle}"
+
+
+def qr_svg(url: str) -> Markup:
+    return Markup(segno.make(url, error="m").svg_inline(scale=0.55, unit="mm", border=1))
+
+
+def context(db: Session, parts: Parts, document: Document, *, public_base: str, now, duplicata: bool = False,
+            address: dict | None = None) -> dict:
+    c, t, s = parts.candidate, parts.titre, parts.session
+    key = verification.current_key(db, now)
+    url = verification.verification_url(public_base, document.number, verification.sign(key, document.number))
+    place, region_label = region_seat(s.region)
+    ccp_labels = {ccp["code"]: ccp["libelle"] for ccp in t.ccps or []}
+    address = address if address is not None else (c.address or {})
+    address_lines = [*address.get("lines", []),
+                     f"{address.get('code_postal', '')} {address.get('commune_label', '')}".strip()]
+    if address.get("country") and address["country"].upper() != "FRANCE":
+        address_lines.append(address["country"].upper())
+    return {
+        "doc": {"number": document.number, "kind": document.kind, "label": DOCUMENT_LABELS.get(document.kind, ""),
+                "qr_svg": qr_svg(url), "verification_url": url, "duplicata": duplicata},
+        "person": {"gender": c.genre, "last_name": c.nom_naissance, "first_name": first_name(c),
+                   "birth_date": c.birth_date, "birth_place": c.birth_commune_label,
+                   "birth_country": c.birth_country_label, "candidate_id": c.candidate_id},
+        "holder_line": person_line(c.nom_naissance, first_name(c), c.genre, c.birth_date,
+                                   c.birth_commune_label, c.birth_country_label),
+        "titre": {"code": t.code, "libelle": t.libelle, "kind": t.kind, "level": t.level, "nsf_codes": t.nsf_codes,
+                  "rncp": t.rncp, "version_date": t.version_date, "jo_date": t.jo_date},
+        "titre_de": _de(t.libelle),
+        "ccps_obtained": [{"code": code, "libelle": ccp_labels.get(code, code)}
+                          for code in parts.candidacy.ccps_obtained],
+        "address_lines": [line for line in address_lines if line],
+        "session_public_id": s.public_id,
+        "place": place,
+        "region_label": region_label,
+        "signatory": SIGNATORY,
+        "issued_on": document.issued_on,
+        "today": now.date() if hasattr(now, "date") else date.today(),
+    }
+
+
+def render(template_kind: str, ctx: dict, *, artwork: bool) -> bytes:
+    return renderer().render_pdf(f"{template_kind}.html", ctx, artwork=artwork)
+
+
+def render_many(items: list[tuple[str, dict]], *, artwork: bool = True) -> bytes:
+    """Several documents in one PDF (one pli), each from a new page: far faster than one file each."""
+    return renderer().render_batch([(f"{kind}.html", ctx) for kind, ctx in items], artwork=artwork)

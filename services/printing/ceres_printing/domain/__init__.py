@@ -1,0 +1,1 @@
+"""Plain rules of the printing service (no database, no Flask)."""

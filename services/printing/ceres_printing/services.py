@@ -1,0 +1,251 @@
+"""Use cases of the printing service: one function each; permissions and scope, rules, rows, audit and outbox in
+the caller's transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ceres_shared.auth import Principal
+from ceres_shared.errors import Conflict, Forbidden, NotFound
+
+from . import documents
+from .domain.rules import DOCUMENT_LABELS, RuleViolation, check_print_request, route
+from .models import (Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, ValidatedSession)
+
+
+# --- reading, within the agent's scope (I4) --------------------------------------------------------------------
+def scoped_session(db: Session, principal: Principal, session_id: str) -> ValidatedSession:
+    vs = db.get(ValidatedSession, session_id)
+    if vs is None:
+        raise NotFound("Session validée introuvable.")
+    if not principal.covers_location(vs.departement, vs.region):
+        raise Forbidden("Cette session n'est pas dans votre périmètre géographique.")
+    return vs
+
+
+def scoped_candidacy(db: Session, principal: Principal, session_id: str, candidate_id: int) -> Candidacy:
+    scoped_session(db, principal, session_id)
+    candidacy = db.scalars(select(Candidacy).where(Candidacy.session_id == session_id,
+                                                  Candidacy.candidate_id == candidate_id)).first()
+    if candidacy is None:
+        raise NotFound("Ce candidat n'est pas dans cette session.")
+    return candidacy
+
+
+def scope_filter(principal: Principal):
+    if principal.national:
+        return True
+    return ValidatedSession.departement.in_(principal.departements) | ValidatedSession.region.in_(principal.regions)
+
+
+def candidacy_state(db: Session, candidacy: Candidacy) -> dict:
+    """What the agent's list shows per candidate (P1, P4, P5, B3)."""
+    candidate = db.get(CandidateCopy, candidacy.candidate_id)
+    docs = db.scalars(select(Document).where(Document.candidacy_id == candidacy.id).order_by(Document.position)).all()
+    requests = db.scalars(select(PrintRequest).where(PrintRequest.candidacy_id == candidacy.id)
+                          .order_by(PrintRequest.id)).all()
+    items = db.scalars(select(PrintItem).join(PrintRequest).where(PrintRequest.candidacy_id == candidacy.id)
+                       .order_by(PrintItem.id)).all()
+    mentions = []
+    if candidacy.initial_request_at:
+        mentions.append(f"Demande d'impression initiale transmise le {candidacy.initial_request_at:%d/%m/%Y}")
+    duplicata = [r for r in requests if r.kind == "duplicata"]
+    if duplicata:
+        mentions.append(f"Duplicata demandé le {duplicata[-1].requested_at:%d/%m/%Y} ({len(duplicata)})")
+    return {
+        "candidate_id": candidacy.candidate_id,
+        "holder": documents.holder_name(candidate) if candidate else None,
+        "birth_date": candidate.birth_date.isoformat() if candidate else None,
+        "decision": candidacy.decision,
+        "verified_at": iso(candidacy.verified_at),
+        "initial_request_at": iso(candidacy.initial_request_at),
+        "last_request_at": iso(candidacy.last_request_at),
+        "duplicata_count": candidacy.duplicata_count,
+        "mentions": mentions,
+        "documents": [{"number": d.number, "kind": d.kind, "label": DOCUMENT_LABELS[d.kind]} for d in docs],
+        "requests": [{"id": r.id, "kind": r.kind, "requested_at": iso(r.requested_at), "requested_by": r.requested_by}
+                     for r in requests],
+        "items": [{"document_number": i.document_number, "request_id": i.request_id, "status": i.status,
+                   "batch_id": i.batch_id, "routed_to": i.routed_to, "addressee": i.addressee,
+                   "status_at": iso(i.status_at), "resent_at": iso(i.resent_at)} for i in items],
+        "pnd": any(i.status == "pnd" and i.resent_at is None for i in items),
+    }
+
+
+def neighbours(db: Session, candidacy: Candidacy) -> tuple[int | None, int | None]:
+    """Previous / next candidate of the session (P1 navigation, P3 « the next candidate opens »)."""
+    positions = db.execute(select(Candidacy.position, Candidacy.candidate_id)
+                           .where(Candidacy.session_id == candidacy.session_id).order_by(Candidacy.position)).all()
+    ids = [cid for _, cid in positions]
+    i = ids.index(candidacy.candidate_id)
+    return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
+
+
+def session_summary(db: Session, vs: ValidatedSession) -> dict:
+    total, requested = db.execute(
+        select(func.count(Candidacy.id), func.count(Candidacy.initial_request_at))
+        .where(Candidacy.session_id == vs.session_id, Candidacy.decision != "absent")).one()
+    return {"session_id": vs.session_id, "public_id": vs.public_id, "titre_code": vs.titre_code,
+            "titre_version": vs.titre_version.isoformat(), "departement": vs.departement, "region": vs.region,
+            "validated_at": iso(vs.validated_at), "candidates_with_documents": total, "requested": requested}
+
+
+def dashboard(db: Session, principal: Principal) -> dict:
+    """P9: validated sessions of the scope with no print request, and with only part of them requested."""
+    lists = sessions_by_progress(db, principal)
+    return {"sessions_sans_demande": len(lists["sans_demande"]),
+            "sessions_partielles": len(lists["partielles"])}
+
+
+def sessions_by_progress(db: Session, principal: Principal) -> dict[str, list[dict]]:
+    counts = (select(Candidacy.session_id, func.count(Candidacy.id).label("total"),
+                     func.count(Candidacy.initial_request_at).label("requested"))
+              .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
+    rows = db.execute(select(ValidatedSession, counts.c.total, counts.c.requested)
+                      .join(counts, counts.c.session_id == ValidatedSession.session_id)
+                      .where(scope_filter(principal)).order_by(ValidatedSession.validated_at)).all()
+    out = {"sans_demande": [], "partielles": []}
+    for vs, total, requested in rows:
+        if requested == 0:
+            out["sans_demande"].append(session_summary(db, vs))
+        elif requested < total:
+            out["partielles"].append(session_summary(db, vs))
+    return out
+
+
+# --- the agent's actions (P3-P5) -------------------------------------------------------------------------------
+def verify(rt, db: Session, principal: Principal, candidacy: Candidacy) -> None:
+    """P3: « Données vérifiées et conformes »; documents need the candidate's data to be checked at all."""
+    parts = _parts_or_conflict(db, candidacy)
+    before = {"verified_at": candidacy.verified_at}
+    candidacy.verified_at, candidacy.verified_by = rt.printing.now(), principal.label
+    rt.audit.record(db, entity_type="candidacy", entity_id=f"{candidacy.session_id}:{candidacy.candidate_id}",
+                    action="verify", actor=principal.label, actor_role=principal.role, before=before,
+                    after={"verified_at": iso(candidacy.verified_at), "holder": documents.holder_name(parts.candidate)})
+
+
+def request_print(rt, db: Session, principal: Principal, candidacy: Candidacy, kind: str) -> PrintRequest:
+    """P3 « Envoyer pour impression » (initial) or P5 duplicata: checks, then one queued item per document."""
+    now = rt.printing.now()
+    docs = db.scalars(select(Document).where(Document.candidacy_id == candidacy.id).order_by(Document.position)).all()
+    try:
+        check_print_request(kind, has_documents=bool(docs), verified_at=candidacy.verified_at,
+                            last_request_at=candidacy.last_request_at, now=now)
+    except RuleViolation as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    parts = _parts_or_conflict(db, candidacy)
+    before = {"initial_request_at": iso(candidacy.initial_request_at), "duplicata_count": candidacy.duplicata_count}
+    request = _queue(rt, db, candidacy, parts, docs, kind, principal.label, now)
+    if kind == "initial":
+        candidacy.initial_request_at = now
+    else:
+        candidacy.duplicata_count += 1
+    candidacy.last_request_at = now
+    rt.audit.record(db, entity_type="candidacy", entity_id=f"{candidacy.session_id}:{candidacy.candidate_id}",
+                    action=f"print_{kind}", actor=principal.label, actor_role=principal.role, before=before,
+                    after={"initial_request_at": iso(candidacy.initial_request_at),
+                           "duplicata_count": candidacy.duplicata_count, "request_id": request.id})
+    return request
+
+
+def resend_after_pnd(rt, db: Session, candidate_id: int, *, actor: str) -> list[PrintRequest]:
+    """P7: the address was corrected after a PND: the Afpa sends the same documents again, no duplicata."""
+    now = rt.printing.now()
+    pnd = db.scalars(select(PrintItem).join(PrintRequest).join(Candidacy)
+                     .where(Candidacy.candidate_id == candidate_id, PrintItem.status == "pnd",
+                            PrintItem.resent_at.is_(None)).order_by(PrintItem.id)).all()
+    by_candidacy: dict[int, list[PrintItem]] = {}
+    for item in pnd:
+        by_candidacy.setdefault(db.get(PrintRequest, item.request_id).candidacy_id, []).append(item)
+    made = []
+    for candidacy_id, items in by_candidacy.items():
+        candidacy = db.get(Candidacy, candidacy_id)
+        parts = documents.load_parts(db, candidacy)
+        docs = [db.get(Document, i.document_number) for i in items]
+        request = _queue(rt, db, candidacy, parts, docs, "resend", actor, now)
+        for item in items:
+            item.resent_at = now
+        rt.audit.record(db, entity_type="candidacy", entity_id=f"{candidacy.session_id}:{candidate_id}",
+                        action="print_resend", actor=actor, reason="PND, adresse corrigée (P7)",
+                        after={"request_id": request.id, "documents": [d.number for d in docs]})
+        made.append(request)
+    return made
+
+
+def _queue(rt, db, candidacy, parts, docs, kind, actor, now) -> PrintRequest:
+    request = PrintRequest(candidacy_id=candidacy.id, kind=kind, requested_at=now, requested_by=actor)
+    db.add(request)
+    db.flush()
+    site = db.get(SiteCopy, parts.session.site_id)
+    routed_to, deets = route(site.zone if site else None, parts.session.departement)  # P6
+    if deets is not None:
+        addressee, address = deets["addressee"], {k: deets[k] for k in ("lines", "code_postal", "commune_label",
+                                                                        "country")}
+    else:
+        if not parts.candidate.address:
+            raise Conflict("Le candidat n'a pas d'adresse postale : complétez-la dans le module Candidats (C4).",
+                           code="no_address")
+        addressee, address = documents.holder_name(parts.candidate), parts.candidate.address
+    for doc in docs:
+        db.add(PrintItem(request_id=request.id, document_number=doc.number, status="requested",
+                         addressee=addressee, address=address, routed_to=routed_to, created_at=now))
+        rt.outbox.record(db, "print.requested", {
+            "candidate_id": candidacy.candidate_id, "document_number": doc.number, "document_type": doc.kind,
+            "status": "requested", "session_id": candidacy.session_id})
+    db.flush()
+    return request
+
+
+def _parts_or_conflict(db, candidacy):
+    try:
+        return documents.load_parts(db, candidacy)
+    except documents.MissingData as exc:
+        raise Conflict(str(exc), code="data_missing") from None
+
+
+# --- documents to read ------------------------------------------------------------------------------------------
+def preview(rt, db: Session, candidacy: Candidacy, number: str) -> bytes:
+    """P1/P2: the document as it will be printed, without stamp, signature, Marque État, watermark, front page."""
+    doc = db.get(Document, number)
+    if doc is None or doc.candidacy_id != candidacy.id:
+        raise NotFound("Document introuvable pour ce candidat.")
+    parts = _parts_or_conflict(db, candidacy)
+    ctx = documents.context(db, parts, doc, public_base=rt.printing.public_base_url, now=rt.printing.now())
+    return documents.render(doc.kind, ctx, artwork=False)
+
+
+def attestation(rt, db: Session, candidacy: Candidacy) -> bytes:
+    """P4: only for an admitted candidate, after the first print request."""
+    if candidacy.decision != "titre":
+        raise Conflict("L'attestation de réussite n'existe que pour un candidat admis.", code="not_admitted")
+    if candidacy.initial_request_at is None:
+        raise Conflict("L'attestation de réussite est disponible après la demande d'impression initiale.",
+                       code="no_initial_request")
+    diploma = db.scalars(select(Document).where(Document.candidacy_id == candidacy.id,
+                                                Document.kind == "diplome")).one()
+    parts = _parts_or_conflict(db, candidacy)
+    ctx = documents.context(db, parts, diploma, public_base=rt.printing.public_base_url, now=rt.printing.now())
+    ctx["doc"]["label"] = "Attestation de réussite"
+    return documents.render("attestation_reussite", ctx, artwork=False)
+
+
+def verification_facts(db: Session, number: str) -> dict | None:
+    """B1: what the public page confirms: holder, titre and date."""
+    doc = db.get(Document, number)
+    if doc is None:
+        return None
+    try:
+        parts = documents.load_parts(db, db.get(Candidacy, doc.candidacy_id))
+    except documents.MissingData:
+        return None
+    return {"number": number, "document": DOCUMENT_LABELS[doc.kind],
+            "holder": documents.holder_name(parts.candidate),
+            "birth_date": parts.candidate.birth_date.isoformat(),
+            "titre": f"{parts.titre.libelle} ({parts.titre.code})",
+            "issued_on": doc.issued_on.isoformat(), "session": parts.session.public_id}
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
