@@ -5,9 +5,12 @@ from ceres_shared.config import Settings
 from ceres_shared.runtime import Runtime
 
 from . import handlers, models, policy
+from .service_layer.dashboard import DeadlineScanner
+from .service_layer.mass import MassOperationWorker
 
 
 def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
+    overrides.setdefault("extra_workers", [DeadlineScanner, MassOperationWorker])
     return Runtime.build(
         "sessions",
         settings=settings,

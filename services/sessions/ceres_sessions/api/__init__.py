@@ -1,0 +1,1 @@
+"""HTTP entry points of the sessions service (blueprints listed in app.py)."""

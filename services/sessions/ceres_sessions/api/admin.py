@@ -1,0 +1,86 @@
+"""Relaxation periods (S4), mass operations (S9), the dashboard (S10)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ceres_shared.auth import current_principal, require
+from ceres_shared.errors import NotFound
+from ceres_shared.web import db, runtime
+
+from .. import clock
+from ..models import MassOperation, Relaxation
+from ..service_layer import dashboard, mass
+from .common import plain
+from .schemas import MassApply, MassCriteria, RelaxationIn
+from .sessions import SessionOut
+
+blp = Blueprint("pilotage", __name__, url_prefix="", description="Assouplissements, opérations de masse, tableau de bord")
+
+
+def _relaxation(r: Relaxation) -> dict:
+    return plain({"id": r.id, "starts_on": r.starts_on, "ends_on": r.ends_on, "reason": r.reason,
+                  "created_by": r.created_by, "created_at": r.created_at})
+
+
+@blp.route("/assouplissements", methods=["POST"])
+@require("relaxation.write")
+@blp.arguments(RelaxationIn)
+def open_relaxation(data: dict):
+    """S4: during the period the DTE and convocation deadlines are not enforced (still recorded)."""
+    session, principal = db(), current_principal()
+    r = Relaxation(**data, created_by=principal.label, created_at=clock.now())
+    session.add(r)
+    session.flush()
+    runtime().audit.record(session, entity_type="relaxation", entity_id=str(r.id), action="create",
+                           actor=principal.label, actor_role=principal.role, after=_relaxation(r), reason=r.reason)
+    session.commit()
+    return _relaxation(r), 201
+
+
+@blp.route("/assouplissements")
+@require("relaxation.read")
+def relaxations():
+    return [_relaxation(r) for r in db().scalars(select(Relaxation).order_by(Relaxation.starts_on.desc()))]
+
+
+@blp.route("/operations-masse/apercu", methods=["POST"])
+@require("mass.run")
+@blp.arguments(MassCriteria)
+def preview(criteria: dict):
+    """S9: the dry run; nothing changes."""
+    found = mass.preview(db(), criteria)
+    return {"total": found["total"], "sessions": SessionOut(many=True).dump(found["sessions"])}
+
+
+def _operation(op: MassOperation) -> dict:
+    return plain({"id": op.id, "action": op.action, "criteria": op.criteria, "new_end_date": op.new_end_date,
+                  "reason": op.reason, "state": op.state, "total": op.total, "done": op.done, "skipped": op.skipped,
+                  "progress": round(100 * (op.done + op.skipped) / op.total, 1) if op.total else 100.0,
+                  "created_by": op.created_by, "created_at": op.created_at, "finished_at": op.finished_at})
+
+
+@blp.route("/operations-masse", methods=["POST"])
+@require("mass.run")
+@blp.arguments(MassApply)
+def apply(data: dict):
+    """S9: queues the operation; the worker applies it session by session, each change traced."""
+    op = mass.start(db(), current_principal(), data, runtime())
+    db().commit()
+    return _operation(op), 202
+
+
+@blp.route("/operations-masse/<operation_id>")
+@require("mass.run")
+def operation(operation_id: str):
+    op = db().get(MassOperation, operation_id)
+    if op is None:
+        raise NotFound("Opération introuvable.")
+    return _operation(op)
+
+
+@blp.route("/tableau-de-bord")
+@require("dashboard.read")
+def board():
+    """S10: the last 12 months of the caller's scope, and the deadline warnings (B2)."""
+    return plain(dashboard.dashboard(db(), current_principal()))

@@ -1,0 +1,215 @@
+"""Marshmallow schemas at the HTTP edge (and for catalogue imports, which are an edge too)."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..domain.workflow import STATUSES
+
+DECISIONS = ("titre", "partiel", "ajourne", "absent")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CcpIn(Strict):
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    libelle = fields.Str(required=True, validate=validate.Length(min=1, max=250))
+
+
+class TitreIn(Strict):
+    code = fields.Str(required=True, validate=validate.Regexp(r"^(TP|CCS)-\d{5}$",
+                                                              error="Code attendu : TP-00000 ou CCS-00000."))
+    version_date = fields.Date(required=True)
+    libelle = fields.Str(required=True, validate=validate.Length(min=1, max=250))
+    kind = fields.Str(required=True, validate=validate.OneOf(("TP", "CCS")))
+    level = fields.Int(required=True, validate=validate.Range(min=3, max=8, error="Niveau entre 3 et 8."))
+    nsf_codes = fields.List(fields.Str(validate=validate.Regexp(r"^\d{3}[a-z]?$", error="Code NSF invalide.")),
+                            required=True, validate=validate.Length(min=1))
+    rncp = fields.Str(load_default=None, allow_none=True, validate=validate.Regexp(r"^RNCP\d+$",
+                                                                                 error="Format attendu : RNCP123."))
+    jo_date = fields.Date(load_default=None, allow_none=True)
+    end_of_validity = fields.Date(load_default=None, allow_none=True)
+    prolongation_until = fields.Date(load_default=None, allow_none=True)
+    ccps = fields.List(fields.Nested(CcpIn), load_default=list)
+    ccs_of = fields.Str(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _coherent(self, data, **_):
+        errors = {}
+        if not data["code"].startswith(data["kind"] + "-"):
+            errors["kind"] = ["Le type ne correspond pas au code."]
+        if data["kind"] == "CCS" and not data.get("ccs_of"):
+            errors["ccs_of"] = ["Un CCS est rattaché à un titre professionnel."]
+        if data.get("jo_date") and data["jo_date"] < data["version_date"]:
+            errors["jo_date"] = ["La publication au JO ne peut pas précéder l'arrêté."]
+        end = data.get("end_of_validity")
+        if end and end < data["version_date"]:
+            errors["end_of_validity"] = ["La fin de validité ne peut pas précéder l'arrêté."]
+        if data.get("prolongation_until") and (not end or data["prolongation_until"] < end):
+            errors["prolongation_until"] = ["La prolongation suit la fin de validité."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class TitreOut(Schema):
+    code = fields.Str()
+    version_date = fields.Date()
+    libelle = fields.Str()
+    kind = fields.Str()
+    level = fields.Int()
+    nsf_codes = fields.List(fields.Str())
+    rncp = fields.Str(allow_none=True)
+    jo_date = fields.Date(allow_none=True)
+    end_of_validity = fields.Date(allow_none=True)
+    prolongation_until = fields.Date(allow_none=True)
+    ccps = fields.List(fields.Dict())
+    ccs_of = fields.Str(allow_none=True)
+
+
+class TitrePatch(Strict):
+    libelle = fields.Str(validate=validate.Length(min=1, max=250))
+    level = fields.Int(validate=validate.Range(min=3, max=8, error="Niveau entre 3 et 8."))
+    nsf_codes = fields.List(fields.Str(validate=validate.Regexp(r"^\d{3}[a-z]?$", error="Code NSF invalide.")))
+    rncp = fields.Str(allow_none=True)
+    jo_date = fields.Date(allow_none=True)
+    end_of_validity = fields.Date(allow_none=True)
+    prolongation_until = fields.Date(allow_none=True)
+    ccps = fields.List(fields.Nested(CcpIn))
+
+
+class SessionCreate(Strict):
+    site_id = fields.Str(required=True)
+    titre_code = fields.Str(required=True)
+    titre_version = fields.Date(load_default=None)
+    ccp_code = fields.Str(load_default=None, allow_none=True)
+    starts_on = fields.Date(load_default=None)
+    ends_on = fields.Date(load_default=None)
+    starts_at = fields.AwareDateTime(load_default=None)
+    convocation_at = fields.AwareDateTime(load_default=None)
+
+
+class DatesChange(Strict):
+    starts_at = fields.AwareDateTime(load_default=None)
+    ends_at = fields.AwareDateTime(load_default=None)
+    convocation_at = fields.AwareDateTime(load_default=None)
+    reason = fields.Str(load_default=None, validate=validate.Length(max=2000))
+
+
+class Reason(Strict):
+    reason = fields.Str(load_default=None, validate=validate.Length(max=2000))
+
+
+class DteRequest(Strict):
+    candidate_count = fields.Int(required=True, validate=validate.Range(min=0, max=500))
+
+
+class RealEnd(Strict):
+    real_end_date = fields.Date(required=True)
+
+
+class Enrol(Strict):
+    candidate_id = fields.Int(required=True, validate=validate.Range(min=1))
+
+
+class ResultIn(Strict):
+    candidate_id = fields.Int(required=True)
+    decision = fields.Str(required=True, validate=validate.OneOf(DECISIONS))
+    ccps_obtained = fields.List(fields.Str(), load_default=list)
+
+
+class Results(Strict):
+    results = fields.List(fields.Nested(ResultIn), required=True)
+
+
+class JuryAdd(Strict):
+    jure_id = fields.Str(required=True)
+
+
+class SessionQuery(Strict):
+    status = fields.Str(load_default=None, validate=validate.OneOf(STATUSES))
+    starts_from = fields.Date(load_default=None)
+    starts_to = fields.Date(load_default=None)
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class Competence(Strict):
+    titre_code = fields.Str(required=True)
+    debut_emploi = fields.Date(load_default=None, allow_none=True)
+    derniere_occupation = fields.Date(load_default=None, allow_none=True)
+    date_professionnalisation = fields.Date(load_default=None, allow_none=True)
+
+
+class JureIn(Strict):
+    civilite = fields.Str(required=True, validate=validate.OneOf(("M", "Mme")))
+    nom = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    prenom = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    email = fields.Email(load_default=None, allow_none=True)
+    departement = fields.Str(required=True, validate=validate.Regexp(r"^(\d{2}|2A|2B|97\d)$",
+                                                                     error="Département invalide."))
+    region = fields.Str(required=True, validate=validate.Length(min=2, max=3))
+    competences = fields.List(fields.Nested(Competence), load_default=list)
+    commentaires = fields.Str(load_default=None, allow_none=True)
+
+
+class JurePatch(JureIn):
+    """Used with partial=True: any subset of the fields."""
+
+
+class HabilitationIn(Strict):
+    titre_code = fields.Str(required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+
+    @validates_schema
+    def _order(self, data, **_):
+        if data["valid_until"] < data["valid_from"]:
+            raise ValidationError({"valid_until": ["La fin d'habilitation ne peut pas précéder son début."]})
+
+
+class ConflictIn(Strict):
+    candidate_id = fields.Int(required=True)
+    nature = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+
+
+class RelaxationIn(Strict):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+
+    @validates_schema
+    def _order(self, data, **_):
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError({"ends_on": ["La fin de la période ne peut pas précéder son début."]})
+
+
+class MassCriteria(Strict):
+    statuses = fields.List(fields.Str(validate=validate.OneOf(STATUSES)), required=True,
+                           validate=validate.Length(min=1))
+    starts_from = fields.Date(load_default=None)
+    starts_to = fields.Date(load_default=None)
+    ends_from = fields.Date(load_default=None)
+    ends_to = fields.Date(load_default=None)
+
+    @validates_schema
+    def _ranges(self, data, **_):
+        errors = {}
+        for low, high in (("starts_from", "starts_to"), ("ends_from", "ends_to")):
+            if data.get(low) and data.get(high) and data[high] < data[low]:
+                errors[high] = ["La fin de la plage ne peut pas précéder son début."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class MassApply(Strict):
+    criteria = fields.Nested(MassCriteria, required=True)
+    action = fields.Str(required=True, validate=validate.OneOf(("annuler", "deplacer_date_fin")))
+    new_end_date = fields.Date(load_default=None)
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+
+    @validates_schema
+    def _end(self, data, **_):
+        if data["action"] == "deplacer_date_fin" and not data.get("new_end_date"):
+            raise ValidationError({"new_end_date": ["La nouvelle date de fin est obligatoire."]})
