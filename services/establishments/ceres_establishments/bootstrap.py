@@ -5,10 +5,11 @@ from ceres_shared.config import Settings
 from ceres_shared.runtime import Runtime
 
 from . import handlers, models, policy
+from .adapters import company_register as registers
 
 
-def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
-    return Runtime.build(
+def bootstrap(settings: Settings | None = None, *, company_register=None, **overrides) -> Runtime:
+    runtime = Runtime.build(
         "establishments",
         settings=settings,
         metadata=models.metadata,
@@ -18,3 +19,10 @@ def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
         policy=policy.POLICY,
         **overrides,
     )
+    # E2: the company register (COMPANY_REGISTER=api|file), replaceable by tests (a fake API on loopback).
+    runtime.company_register = company_register or registers.from_environment(runtime.settings.embedded)
+    return runtime
+
+
+def company_register(runtime: Runtime):
+    return runtime.company_register

@@ -1,5 +1,11 @@
-"""The establishments service's tables (its own database)."""
-from sqlalchemy.orm import DeclarativeBase
+"""The establishments service's tables (its own database): centres, sites, agréments and their decisions, and the
+local copy of the titres catalogue (from the sessions service's `titre.*` events)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ceres_shared.db import new_metadata
 from ceres_shared.platform_tables import PlatformTables
@@ -7,6 +13,110 @@ from ceres_shared.platform_tables import PlatformTables
 metadata = new_metadata()
 platform = PlatformTables(metadata)
 
+CENTRE_DE_REPRISE_SIRET = "00000000000000"
+CENTRE_DE_REPRISE_ID = "5e0b4c2e-0000-4000-8000-000000000000"
+
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+class Centre(Base):
+    __tablename__ = "centres"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    siren: Mapped[str] = mapped_column(String(9), index=True)
+    raison_sociale: Mapped[str] = mapped_column(String(250))
+    adresse: Mapped[str] = mapped_column(String(300))
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    commune_label: Mapped[str | None] = mapped_column(String(120))
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    region: Mapped[str | None] = mapped_column(String(3), index=True)
+    type_centre: Mapped[str | None] = mapped_column(String(30))
+    reseau: Mapped[str | None] = mapped_column(String(120))
+    representant: Mapped[str | None] = mapped_column(String(200))
+    commentaires: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    sites: Mapped[list["Site"]] = relationship(back_populates="centre", order_by="Site.name")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id"), index=True)
+    name: Mapped[str] = mapped_column(String(250))
+    adresse: Mapped[str] = mapped_column(String(300))
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    commune_label: Mapped[str | None] = mapped_column(String(120))
+    departement: Mapped[str] = mapped_column(String(3), index=True)
+    region: Mapped[str] = mapped_column(String(3), index=True)
+    zone: Mapped[str] = mapped_column(String(5))
+    representant: Mapped[str | None] = mapped_column(String(200))
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    closed_at: Mapped[date | None] = mapped_column(Date)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    centre: Mapped[Centre] = relationship(back_populates="sites")
+    agrements: Mapped[list["Agrement"]] = relationship(back_populates="site", order_by="Agrement.titre_code")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Titre(Base):
+    """Local copy of the catalogue (sessions service's `titre.published` / `titre.updated`)."""
+
+    __tablename__ = "titres"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    version_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    libelle: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(3))
+    end_of_validity: Mapped[date | None] = mapped_column(Date)
+    ccs_of: Mapped[str | None] = mapped_column(String(12))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Agrement(Base):
+    __tablename__ = "agrements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    titre_code: Mapped[str] = mapped_column(String(12), index=True)
+    titre_version: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    site: Mapped[Site] = relationship(back_populates="agrements")
+    decisions: Mapped[list["AgrementDecision"]] = relationship(order_by="AgrementDecision.id")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AgrementDecision(Base):
+    """Append-only history of an agrément (E7): every request and decision, who and when."""
+
+    __tablename__ = "agrement_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agrement_id: Mapped[str] = mapped_column(ForeignKey("agrements.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

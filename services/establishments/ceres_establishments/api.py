@@ -1,0 +1,179 @@
+"""HTTP endpoints of the establishments service (flask-smorest); each checks its permission with @require and the
+record's scope in the use case."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ceres_shared.auth import current_principal, require
+from ceres_shared.web import db, runtime
+
+from . import schemas as s
+from .bootstrap import company_register
+from .service_layer import agrements, centres, search, sites
+from .service_layer.access import covers_site
+
+blp = Blueprint("establishments", __name__, url_prefix="/", description="Centres, sites, agréments, recherche")
+
+
+def _commit(obj):
+    db().commit()
+    return obj
+
+
+# -- centres (E1, E2, E3) ----------------------------------------------------------------------------------------
+@blp.route("/centres/registration-preview")
+@blp.arguments(s.SiretQuery, location="query")
+@blp.response(200, s.CompanyOut)
+@require("centre.register")
+def registration_preview(args):
+    """E2: what the company register says of the SIRET (read-only on the registration screen)."""
+    return centres.lookup_company(company_register(runtime()), db(), args["siret"]).as_dict()
+
+
+@blp.route("/centres", methods=["POST"])
+@blp.arguments(s.RegisterCentreIn)
+@blp.response(201, s.CentreOut)
+@require("centre.register")
+def register_centre(data):
+    siret = data.pop("siret")
+    p = current_principal()
+    return _commit(centres.register_centre(runtime(), company_register(runtime()), db(), p, siret, data))
+
+
+@blp.route("/centres/<centre_id>")
+@blp.response(200, s.CentreOut)
+@require("centre.read")
+def get_centre(centre_id):
+    return centres.read_centre(db(), current_principal(), centre_id)
+
+
+@blp.route("/centres/by-siret/<siret>")
+@blp.response(200, s.CentreOut)
+@require("centre.read")
+def get_centre_by_siret(siret):
+    found = centres.find_by_siret(db(), siret)
+    if found is None:
+        from ceres_shared.errors import NotFound
+
+        raise NotFound(centres.CENTRE_NOT_FOUND)
+    return centres.read_centre(db(), current_principal(), found.id)
+
+
+@blp.route("/centres/<centre_id>", methods=["PATCH"])
+@blp.arguments(s.CentreUpdateIn)
+@blp.response(200, s.CentreOut)
+@require("centre.update")
+def update_centre(data, centre_id):
+    version = data.pop("version", None)
+    return _commit(centres.update_centre(runtime(), db(), current_principal(), centre_id, data, version))
+
+
+@blp.route("/centres/<centre_id>/sites")
+@blp.response(200, s.SiteOut(many=True))
+@require("site.read")
+def list_sites(centre_id):
+    p = current_principal()
+    centre = centres.read_centre(db(), p, centre_id)
+    return [site for site in centre.sites if covers_site(p, site)]
+
+
+# -- sites (E4, E5) ----------------------------------------------------------------------------------------------
+@blp.route("/centres/<centre_id>/sites", methods=["POST"])
+@blp.arguments(s.SiteIn)
+@blp.response(201, s.SiteOut)
+@require("site.write")
+def create_site(data, centre_id):
+    return _commit(sites.create_site(runtime(), db(), current_principal(), centre_id, data))
+
+
+@blp.route("/sites/<site_id>")
+@blp.response(200, s.SiteOut)
+@require("site.read")
+def get_site(site_id):
+    return sites.read_site(db(), current_principal(), site_id)
+
+
+@blp.route("/sites/<site_id>", methods=["PATCH"])
+@blp.arguments(s.SiteUpdateIn)
+@blp.response(200, s.SiteOut)
+@require("site.write")
+def update_site(data, site_id):
+    version = data.pop("version", None)
+    return _commit(sites.update_site(runtime(), db(), current_principal(), site_id, data, version))
+
+
+@blp.route("/sites/<site_id>/close", methods=["POST"])
+@blp.arguments(s.CloseSiteIn)
+@blp.response(200, s.SiteOut)
+@require("site.write")
+def close_site(data, site_id):
+    return _commit(sites.close_site(runtime(), db(), current_principal(), site_id, data["closed_at"],
+                                    data["reason"]))
+
+
+@blp.route("/sites/<site_id>/transfer-preview")
+@blp.arguments(s.SiretQuery, location="query")
+@blp.response(200, s.TransferPreviewOut)
+@require("site.transfer")
+def transfer_preview(args, site_id):
+    """E5: the target centre's raison sociale, adresse and commune, for confirmation."""
+    return sites.transfer_preview(db(), current_principal(), site_id, args["siret"])
+
+
+@blp.route("/sites/<site_id>/transfer", methods=["POST"])
+@blp.arguments(s.TransferIn)
+@blp.response(200, s.SiteOut)
+@require("site.transfer")
+def transfer_site(data, site_id):
+    return _commit(sites.transfer_site(runtime(), db(), current_principal(), site_id, data["siret"],
+                                       data["version"]))
+
+
+# -- search (E6) -------------------------------------------------------------------------------------------------
+@blp.route("/search")
+@blp.arguments(s.SearchQuery, location="query")
+@require("search")
+def search_endpoint(args):
+    found = search.search(db(), current_principal(), args["q"], kind=args["type"], page=args["page"],
+                          per_page=args["per_page"])
+    centre_out, site_out = s.CentreOut(), s.SiteOut()
+    return {
+        "query": args["q"], "kind": found.kind, "counts": found.counts, "total": sum(found.counts.values()),
+        "page": args["page"], "per_page": args["per_page"],
+        "centres": [centre_out.dump(c) for c in found.centres],
+        "sites": [{**site_out.dump(site), "centre": {"id": c.id, "siret": c.siret,
+                                                     "raison_sociale": c.raison_sociale}}
+                  for site, c in found.sites],
+    }
+
+
+# -- agréments (E7) ----------------------------------------------------------------------------------------------
+@blp.route("/sites/<site_id>/agrements")
+@blp.response(200, s.AgrementOut(many=True))
+@require("agrement.read")
+def list_agrements(site_id):
+    return sites.read_site(db(), current_principal(), site_id).agrements
+
+
+@blp.route("/sites/<site_id>/agrements", methods=["POST"])
+@blp.arguments(s.AgrementRequestIn)
+@blp.response(201, s.AgrementOut)
+@require("agrement.request")
+def request_agrement(data, site_id):
+    return _commit(agrements.request_agrement(runtime(), db(), current_principal(), site_id, data["titre_code"],
+                                              data["titre_version"], data["reason"]))
+
+
+@blp.route("/agrements/<agrement_id>")
+@blp.response(200, s.AgrementOut)
+@require("agrement.read")
+def get_agrement(agrement_id):
+    return agrements.read_agrement(db(), current_principal(), agrement_id)
+
+
+@blp.route("/agrements/<agrement_id>/<any(instruct, grant, refuse, withdraw, end):action>", methods=["POST"])
+@blp.arguments(s.DecisionIn)
+@blp.response(200, s.AgrementOut)
+@require("agrement.decide")
+def decide_agrement(data, agrement_id, action):
+    return _commit(agrements.decide(runtime(), db(), current_principal(), agrement_id, action, **data))
