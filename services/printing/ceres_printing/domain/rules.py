@@ -77,14 +77,16 @@ def route(zone: str | None, departement: str) -> tuple[str, dict | None]:
 # B3: the fates the Afpa reports, in the order they happen; a report never moves a document backwards.
 STATUS_ORDER = {"queued": 0, "requested": 1, "printed": 2, "posted": 3, "pnd": 4, "delivered": 4}
 AFPA_STATUSES = ("printed", "posted", "pnd", "delivered")
+STATUS_LABELS = {"requested": "demandé", "printed": "imprimé", "posted": "posté", "pnd": "pli non distribuable",
+                 "delivered": "distribué"}
 
 
 def check_status_change(current: str, new: str) -> bool:
-    """True when `new` changes something, False when it repeats the current status (idempotent report)."""
-    if new == current:
+    """True when `new` moves the document on; False for a repeat or a late report of an earlier step (the Afpa
+    may retry or deliver out of order: idempotent). PND and delivered contradict each other: refused."""
+    if new == current or STATUS_ORDER[new] < STATUS_ORDER[current]:
         return False
-    if current in ("pnd", "delivered"):
-        raise RuleViolation(f"Ce pli est déjà signalé « {current} » : statut « {new} » refusé.", "final_status")
-    if STATUS_ORDER[new] < STATUS_ORDER[current]:
-        raise RuleViolation(f"Statut « {new} » antérieur au statut actuel « {current} ».", "status_backwards")
+    if STATUS_ORDER[new] == STATUS_ORDER[current]:
+        raise RuleViolation((f"Ce pli est déjà signalé « {STATUS_LABELS[current]} » : statut "
+                            f"« {STATUS_LABELS[new]} » refusé.", "final_status")
     return True
