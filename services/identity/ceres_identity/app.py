@@ -1,20 +1,47 @@
+"""CERES — Identité: Comptes, codes d'activation, invitations, jetons (règles I1 à I4)."""
+import time
+
+from ceres_shared.auth import KeySet
+from ceres_shared.keyring import KeyRing
 from ceres_shared.runtime import Runtime
 from ceres_shared.web import create_service_app
 
 from . import keys_api
+from .api import accounts_api, admin_api, auth_api, centres_api, invitations_api
 from .bootstrap import bootstrap
 
 TITLE = "CERES — Identité"
 DESCRIPTION = "Comptes, codes d'activation, invitations, jetons (règles I1 à I4)."
 
 
+class LiveKeySet(KeySet):
+    """Identity verifies its own tokens with its key ring as it is now (a rotated key is known at once), plus
+    any keys the runtime was given explicitly (the test issuer's)."""
+
+    def __init__(self, ring: KeyRing, given: dict | None = None):
+        self.ring, self.given = ring, given or {"keys": []}
+        super().__init__(jwks=self._current())
+        self._fetched = time.monotonic()
+
+    def _current(self) -> dict:
+        keys = {k["kid"]: k for k in [*self.given["keys"], *self.ring.jwks()["keys"]]}
+        return {"keys": list(keys.values())}
+
+    def _refresh(self) -> None:
+        self._load(self._current())
+        self._fetched = time.monotonic()
+
+
 def create_app(runtime: Runtime | None = None):
     runtime = runtime or bootstrap()
+    ring = runtime.identity.keyring
+    given = runtime.jwks
     if runtime.jwks is None and runtime.settings.jwks_url is None:
-        # Identity verifies its own tokens with its own public keys.
-        runtime.jwks = keys_api.load_keyring().jwks()
-    blueprints = [keys_api.blp]
+        runtime.jwks = ring.jwks()
+    blueprints = [keys_api.blp, auth_api.blp, accounts_api.blp, invitations_api.blp, centres_api.blp,
+                  admin_api.blp]
     if runtime.settings.embedded:
         blueprints.append(keys_api.dev_blp)
     app = create_service_app(runtime, blueprints, title=TITLE, description=DESCRIPTION)
+    app.extensions["ceres_keys"] = LiveKeySet(ring, given)
     return app

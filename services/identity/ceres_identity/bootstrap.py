@@ -5,16 +5,22 @@ from ceres_shared.config import Settings
 from ceres_shared.runtime import Runtime
 
 from . import handlers, models, policy
+from .context import configure
+from .workers import MailSender, Purger
 
 
 def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
-    return Runtime.build(
+    runtime = Runtime.build(
         "identity",
         settings=settings,
         metadata=models.metadata,
         tables=models.platform,
         migrations=Path(__file__).parent / "migrations",
-        handlers=handlers.HANDLERS,
+        handlers={},
         policy=policy.POLICY,
+        extra_workers=[MailSender, Purger],
         **overrides,
     )
+    runtime.handlers.update(handlers.bind(runtime))
+    configure(runtime)
+    return runtime

@@ -1,19 +1,15 @@
 """The token issuer's public keys (JWKS) and, in embedded mode only, a development token endpoint.
 
-The development endpoint stands in for log-in until accounts exist (identity issue): it is never mounted in
-production mode.
+Tokens come from log-in (/auth/login) and client credentials (/auth/token); the development endpoint is kept
+for demos in embedded mode only: it is never mounted in production mode.
 """
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ceres_shared.auth import ALL_ROLES
-from ceres_shared.config import var_dir
 from ceres_shared.keyring import KeyRing
 
 blp = Blueprint("keys", __name__, description="Clés publiques de signature des jetons")
@@ -21,14 +17,7 @@ dev_blp = Blueprint("dev_tokens", __name__, url_prefix="/dev", description="Jeto
 
 
 def keyring() -> KeyRing:
-    ring = current_app.extensions.get("ceres_keyring")
-    if ring is None:
-        ring = current_app.extensions["ceres_keyring"] = load_keyring()
-    return ring
-
-
-def load_keyring() -> KeyRing:
-    return KeyRing(Path(os.environ.get("IDENTITY_KEYS_DIR", var_dir() / "keys")))
+    return current_app.extensions["ceres_runtime"].identity.keyring
 
 
 @blp.route("/.well-known/jwks.json")

@@ -1,0 +1,1 @@
+"""Plain rules of the identity service: codes, passwords, geography, bot checks, sealing."""
