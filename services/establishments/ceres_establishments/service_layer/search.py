@@ -65,5 +65,5 @@ def search(session: Session, p: Principal, text: str, *, kind: str | None = None
     if kind in (None, "SITE") and counts["SITE"] > offset:
         sites = list(session.execute(
             select(Site, Centre).join(Centre, Site.centre_id == Centre.id).where(site_where)
-            .order_by(Site.name, Site.id).offset(offset).limit(per_page)).tuples())
+            .order_by(Site.name, Site.id).offset(offset).limit(per_page)))
     return SearchResult(how, counts, centres, sites)
