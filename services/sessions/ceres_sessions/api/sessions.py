@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
+from ..clock import PARIS
 from ..domain.workflow import STATUS_LABELS, available_actions
 from ..models import ExamSession
 from ..service_layer import jury as jury_uc
@@ -16,6 +17,13 @@ from .common import plain
 from .schemas import DatesChange, DteRequest, Enrol, JuryAdd, RealEnd, Reason, Results, SessionCreate, SessionQuery
 
 blp = Blueprint("sessions", __name__, url_prefix="/sessions", description="Sessions d'examen (règles S1 à S8)")
+
+
+class ParisDateTime(fields.DateTime):
+    """Dates and times as the French users read them (Europe/Paris), whatever the database returns."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.astimezone(PARIS).isoformat()
 
 
 class SessionOut(Schema):
@@ -31,14 +39,14 @@ class SessionOut(Schema):
     region = fields.Str()
     status = fields.Str()
     status_label = fields.Function(lambda s: STATUS_LABELS[s.status])
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
-    convocation_at = fields.DateTime()
+    starts_at = ParisDateTime()
+    ends_at = ParisDateTime()
+    convocation_at = ParisDateTime()
     real_end_date = fields.Date(allow_none=True)
-    dte_requested_at = fields.DateTime(allow_none=True)
+    dte_requested_at = ParisDateTime(allow_none=True)
     dte_candidate_count = fields.Int(allow_none=True)
     under_relaxation = fields.Bool()
-    validated_at = fields.DateTime(allow_none=True)
+    validated_at = ParisDateTime(allow_none=True)
     validated_by = fields.Str(allow_none=True)
 
 
