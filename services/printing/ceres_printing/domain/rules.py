@@ -87,6 +87,6 @@ def check_status_change(current: str, new: str) -> bool:
     if new == current or STATUS_ORDER[new] < STATUS_ORDER[current]:
         return False
     if STATUS_ORDER[new] == STATUS_ORDER[current]:
-        raise RuleViolation((f"Ce pli est déjà signalé « {STATUS_LABELS[current]} » : statut "
+        raise RuleViolation(f"Ce pli est déjà signalé « {STATUS_LABELS[current]} » : statut "
                             f"« {STATUS_LABELS[new]} » refusé.", "final_status")
     return True
