@@ -57,6 +57,11 @@ class CandidateInSchema(Schema):
     duplicate_reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
+class CandidateUpdateSchema(CandidateInSchema):
+    class Meta:
+        exclude = ("centre_siret", "duplicate_reason")
+
+
 class DuplicateCheckSchema(Schema):
     nom_naissance = fields.Str(required=True, validate=NAME)
     nom_usage = fields.Str(load_default=None, allow_none=True)
@@ -119,9 +124,9 @@ def _saved(c: Candidate, status: int = 200):
 
 
 @blp.route("", methods=["POST"])
+@require("candidate.create")
 @blp.arguments(CandidateInSchema)
 @blp.response(201)
-@require("candidate.create")
 def create_candidate(data):
     """Créer un dossier (brouillon). 409 avec les dossiers existants si la personne semble déjà enregistrée ;
     un agent peut passer outre en donnant `duplicate_reason`."""
@@ -130,9 +135,9 @@ def create_candidate(data):
 
 
 @blp.route("", methods=["GET"])
+@require("candidate.search")
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200)
-@require("candidate.search")
 def search_candidates(args):
     """Rechercher par nom (accents, casse, tirets, prénoms inversés, sonorité), dans votre périmètre."""
     principal = current_principal()
@@ -142,9 +147,9 @@ def search_candidates(args):
 
 
 @blp.route("/duplicates", methods=["POST"])
+@require("candidate.create")
 @blp.arguments(DuplicateCheckSchema)
 @blp.response(200)
-@require("candidate.create")
 def check_duplicates(data):
     """Vérifier, avant de créer, si la personne existe déjà (C1)."""
     found = find_duplicates(db(), **data)
@@ -152,8 +157,8 @@ def check_duplicates(data):
 
 
 @blp.route("/<int:candidate_id>", methods=["GET"])
-@blp.response(200)
 @require("candidate.read")
+@blp.response(200)
 def get_candidate(candidate_id: int):
     """Le dossier et son parcours de certification ; un dossier fusionné redirige vers le dossier conservé."""
     session, principal = db(), current_principal()
@@ -169,7 +174,7 @@ def get_candidate(candidate_id: int):
 
 @blp.route("/<int:candidate_id>", methods=["PATCH"])
 # Partial: a field left out keeps its value (no defaults applied).
-@blp.arguments(CandidateInSchema(partial=True, exclude=("centre_siret", "duplicate_reason")))
+@blp.arguments(CandidateUpdateSchema(partial=True))
 @blp.response(200)
 @require("candidate.update")
 def update_candidate(data, candidate_id: int):
@@ -179,25 +184,25 @@ def update_candidate(data, candidate_id: int):
 
 
 @blp.route("/<int:candidate_id>/validation", methods=["POST"])
-@blp.response(200)
 @require("candidate.validate")
+@blp.response(200)
 def validate_candidate(candidate_id: int):
     """Valider le dossier : contrôles C5, chaque problème sur son champ."""
     return _saved(records.validate(db(), runtime(), current_principal(), candidate_id))
 
 
 @blp.route("/<int:candidate_id>/brouillon", methods=["POST"])
-@blp.response(200)
 @require("candidate.reopen")
+@blp.response(200)
 def reopen_candidate(candidate_id: int):
     """Revenir à l'état brouillon (C4)."""
     return _saved(records.reopen(db(), runtime(), current_principal(), candidate_id))
 
 
 @blp.route("/<int:candidate_id>/merge", methods=["POST"])
+@require("candidate.merge")
 @blp.arguments(MergeSchema)
 @blp.response(200)
-@require("candidate.merge")
 def merge_candidates(data, candidate_id: int):
     """Fusionner le dossier `merged_id` dans celui-ci (C1) : l'autre redirige ici, parcours et historiques gardés."""
     c = merge(db(), runtime(), current_principal(), candidate_id, data["merged_id"], data["reason"].strip())
@@ -205,8 +210,8 @@ def merge_candidates(data, candidate_id: int):
 
 
 @blp.route("/<int:candidate_id>/history", methods=["GET"])
-@blp.response(200)
 @require("candidate.history")
+@blp.response(200)
 def candidate_history(candidate_id: int):
     """Traçabilité du candidat, y compris celle des dossiers fusionnés dans celui-ci."""
     session, principal = db(), current_principal()

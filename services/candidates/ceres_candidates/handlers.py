@@ -11,7 +11,8 @@ def _typed(fn):
     """Envelopes carry JSON; the projection gets dates and datetimes, loaded by the event's own contract."""
 
     def handle(session, envelope):
-        fn(session, contract_for(envelope.type, envelope.version)().load(envelope.payload))
+        payload = contract_for(envelope.type, envelope.version)().load(envelope.payload)
+        fn(session, payload)
 
     handle.__name__ = fn.__name__
     return handle

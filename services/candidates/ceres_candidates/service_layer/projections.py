@@ -30,7 +30,9 @@ def _enrolment(session: Session, candidate_id: int, session_id: str) -> Enrolmen
     target = current_id(session, candidate_id)
     e = session.scalar(select(Enrolment).where(Enrolment.candidate_id == target, Enrolment.session_id == session_id))
     if e is None:
-        e = Enrolment(candidate_id=target, first_candidate_id=candidate_id, session_id=session_id, enrolled=True)
+        # Complete from the start: later queries of the same batch autoflush it.
+        e = Enrolment(candidate_id=target, first_candidate_id=candidate_id, session_id=session_id, enrolled=True,
+                      updated_at=_now())
         session.add(e)
     return e
 
@@ -66,13 +68,11 @@ def session_validated(session: Session, payload: dict) -> None:
 
 
 def document_changed(session: Session, payload: dict) -> None:
-    doc = session.get(Document, payload["document_number"])
-    if doc is None:
-        doc = Document(document_number=payload["document_number"])
-        session.add(doc)
-    doc.candidate_id = current_id(session, payload["candidate_id"])
-    doc.document_type, doc.status = payload["document_type"], payload["status"]
+    owner = current_id(session, payload["candidate_id"])
+    doc = session.get(Document, payload["document_number"]) or Document(document_number=payload["document_number"])
+    doc.candidate_id, doc.document_type, doc.status = owner, payload["document_type"], payload["status"]
     doc.session_id, doc.updated_at = payload.get("session_id"), _now()
+    session.add(doc)
 
 
 def centre_changed(session: Session, payload: dict) -> None:
