@@ -1,0 +1,146 @@
+"""Agents (I4) created by an administrator with a profile and a scope; tokens: claims, signature, expiry,
+audience, key rotation; machine-to-machine credentials; demo data."""
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from ceres_identity.demo import DEMO_ACCOUNTS, DEMO_CLIENT, DEMO_PASSWORD, seed
+from ceres_identity.testing import bearer
+from ceres_shared.keyring import KeyRing
+
+
+@pytest.fixture(scope="module")
+def admin(portal, issuer):
+    return bearer(issuer.issue("admin-1", "admin", name="Alice ADMIN"))
+
+
+def agent_body(**changes):
+    body = {"email": "ud.ain@travail.gouv.fr", "civilite": "M", "nom": "Bresse", "prenom": "Paul",
+            "profile": "ud", "departements": ["01"]}
+    body.update(changes)
+    return body
+
+
+def test_I4_scope_must_fit_the_profile(portal, admin):
+    cases = [({"profile": "ud", "departements": []}, "departements"),
+             ({"profile": "ud", "departements": ["99"]}, "departements"),
+             ({"profile": "dreets", "departements": [], "regions": ["04"]}, "regions"),
+             ({"profile": "deets", "departements": [], "regions": ["84"]}, "regions"),
+             ({"profile": "dreets", "departements": [], "regions": ["84", "11"]}, "regions"),
+             ({"profile": "dgefp", "departements": ["01"]}, "profile")]
+    for changes, field in cases:
+        response = portal.client.post("/agents", json=agent_body(**changes), headers=admin)
+        assert response.status_code == 422 and field in response.json["errors"], (changes, response.json)
+    ud = bearer(portal.runtime.identity.keyring.issue("u", "ud", scope={"departements": ["01"]}))
+    assert portal.client.post("/agents", json=agent_body(), headers=ud).status_code == 403
+
+
+def test_I4_admin_creates_an_agent_who_sets_a_password_and_gets_a_scoped_token(portal, admin):
+    created = portal.client.post("/agents", json=agent_body(departements=["01", "69"]), headers=admin)
+    assert created.status_code == 201 and created.json["status"] == "pending"
+    assert portal.client.post("/agents", json=agent_body(), headers=admin).status_code == 409
+    token, _ = portal.follow(portal.link_in(portal.last_mail("ud.ain@travail.gouv.fr")))
+    password = "Agent-UD-2024-sur"
+    assert portal.client.post("/auth/password-reset/confirm", json={
+        "token": token, "password": password, "password_confirmation": password}).status_code == 200
+    pair = portal.tokens("ud.ain@travail.gouv.fr", password)
+    claims = jwt.decode(pair["access_token"], options={"verify_signature": False})
+    assert claims["role"] == "ud" and claims["scope"] == {"departements": ["01", "69"]}
+    assert claims["iss"] == "ceres-identity" and claims["aud"] == "ceres" and claims["exp"] - claims["iat"] == 900
+    assert claims["name"] == "Paul Bresse"
+    changed = portal.client.patch(f"/agents/{created.json['id']}", json={"departements": ["69"]}, headers=admin)
+    assert changed.status_code == 200 and changed.json["departements"] == ["69"]
+    # The old refresh token would carry the old scope: it is revoked.
+    assert portal.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    again = portal.tokens("ud.ain@travail.gouv.fr", password)
+    assert jwt.decode(again["access_token"], options={"verify_signature": False})["scope"] == {"departements": ["69"]}
+    disabled = portal.client.patch(f"/agents/{created.json['id']}", json={"status": "disabled"}, headers=admin)
+    assert disabled.json["status"] == "disabled"
+    assert portal.login("ud.ain@travail.gouv.fr", password).status_code == 403
+
+
+def test_tokens_with_wrong_signature_expired_or_for_another_audience_are_refused(portal, issuer, tmp_path):
+    def me(token):
+        return portal.client.get("/me", headers=bearer(token))
+
+    forged = KeyRing(tmp_path / "forger").issue("admin-1", "admin")
+    assert me(forged).status_code == 401
+    assert me(issuer.issue("admin-1", "admin", ttl=-60)).json["type"] == "about:blank#token_expired"
+    assert me(issuer.issue("admin-1", "admin", audience="other")).status_code == 401
+    header, payload, signature = issuer.issue("admin-1", "admin").split(".")
+    tampered_payload = jwt.utils.base64url_encode(b'{"sub":"admin-1","role":"admin","aud":"ceres"}').decode()
+    assert me(f"{header}.{tampered_payload}.{signature}").status_code == 401
+
+
+def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal, admin, tmp_path):
+    from ceres_identity.app import create_app
+    from ceres_identity.context import configure
+
+    runtime = portal.runtime
+    saved = runtime.identity
+    configure(runtime, saved.config, keyring=KeyRing(tmp_path / "ring"))
+    try:
+        client = create_app(runtime).test_client()
+        seed(runtime)
+        old = client.post("/auth/login", json={"email": "admin@ceres.demo", "password": DEMO_PASSWORD}).json
+        rotated = client.post("/keys/rotate", headers=bearer(old["access_token"]))
+        assert rotated.status_code == 201
+        kids = [k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]]
+        assert rotated.json["kid"] == kids[-1] and len(kids) == 2
+        new = client.post("/auth/refresh", json={"refresh_token": old["refresh_token"]}).json
+        assert jwt.get_unverified_header(new["access_token"])["kid"] == rotated.json["kid"]
+        for token in (old["access_token"], new["access_token"]):
+            assert client.get("/me", headers=bearer(token)).status_code == 200
+    finally:
+        runtime.identity = saved
+
+
+def test_demo_accounts_log_in_and_the_seed_is_idempotent(portal):
+    import jwt as pyjwt
+
+    seed(portal.runtime)
+    seed(portal.runtime)
+    for email, profile, *_ in DEMO_ACCOUNTS:
+        pair = portal.tokens(email, DEMO_PASSWORD)
+        assert pyjwt.decode(pair["access_token"], options={"verify_signature": False})["role"] == profile
+    listed = portal.client.get("/agents", headers=bearer(portal.tokens("admin@ceres.demo", DEMO_PASSWORD)
+                                                         ["access_token"])).json
+    assert sum(1 for a in listed if a["email"].endswith("@ceres.demo")) == len(DEMO_ACCOUNTS)
+
+
+def test_machine_to_machine_credentials(portal, admin):
+    created = portal.client.post("/clients", json={"name": "Traitement nocturne", "role": "service"}, headers=admin)
+    assert created.status_code == 201
+    client_id, secret = created.json["client_id"], created.json["client_secret"]
+    token = portal.client.post("/auth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                                    "client_secret": secret})
+    assert token.status_code == 200 and token.json["role"] == "service"
+    claims = jwt.decode(token.json["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == f"client:{client_id}" and claims["role"] == "service"
+    wrong = portal.client.post("/auth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                                    "client_secret": secret + "x"})
+    assert wrong.status_code == 401
+    assert "client_secret" not in portal.client.get("/clients", headers=admin).json[0]
+    portal.client.delete(f"/clients/{client_id}", headers=admin)
+    assert portal.client.post("/auth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                                   "client_secret": secret}).status_code == 401
+    seed(portal.runtime)
+    afpa = portal.client.post("/auth/token", json={"grant_type": "client_credentials", "client_id": DEMO_CLIENT[0],
+                                                   "client_secret": DEMO_CLIENT[1]})
+    assert afpa.json["role"] == "afpa"
+
+
+def test_dev_tokens_exist_only_in_embedded_mode(portal):
+    assert portal.runtime.settings.embedded is False
+    assert portal.client.post("/dev/tokens", json={"subject": "x", "role": "admin"}).status_code == 404
+
+
+def test_weak_argon2_parameters_are_refused_outside_tests(monkeypatch):
+    from ceres_identity.config import IdentityConfig
+    from ceres_shared.config import ConfigError
+
+    monkeypatch.setenv("CERES_TESTING", "0")
+    with pytest.raises(ConfigError):
+        IdentityConfig(public_url="x", argon2_memory_kib=1024).check_hashing()
+    IdentityConfig(public_url="x").check_hashing()
