@@ -185,3 +185,24 @@ def test_reads_by_agents_are_traced_and_gdpr_export(client, tokens, h):
     assert actions == ["create", "read", "export"]
     assert all(e["actor"] == "ud:ud-01" for e in data["history"])
     assert client.get(f"/candidates/{rec['id']}/export", headers=tokens["centre"]).status_code == 403
+
+
+def test_demo_seed_is_idempotent_with_ids_1_to_n(make_runtime, h):
+    from ceres_candidates.demo import PEOPLE, seed
+
+    demo_rt = make_runtime("candidates")
+    seed(demo_rt)
+    seed(demo_rt)
+    with demo_rt.session_factory() as session:
+        from sqlalchemy import select
+
+        from ceres_candidates.models import Candidate
+
+        rows = session.scalars(select(Candidate).order_by(Candidate.id)).all()
+    assert [c.id for c in rows] == list(range(1, len(PEOPLE) + 1))
+    henri = rows[0]
+    assert (henri.nom_naissance, henri.prenoms, henri.birth_date.isoformat(), henri.birth_commune_label) == (
+        "CHEVALIER", ["Henri"], "1990-03-01", "Lyon")
+    assert rows[2].birth_departement == "974"  # born in a DROM
+    assert rows[3].birth_country_label == "MAROC" and rows[3].birth_commune_code is None
+    assert len(h.outbox_events(demo_rt, "candidate.registered")) == len(PEOPLE)

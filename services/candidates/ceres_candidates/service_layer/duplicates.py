@@ -114,7 +114,7 @@ def search(session: Session, text: str, *, visible_clause, birth_date: date | No
             sounding.append(Candidate.nom_phon == phonetic(fam))
     wanted = " ".join(words)
     seen: dict[int, Match] = {}
-    # Exact spellings first; sounds-alike only fill what is left (a common name must not crowd out the match).
+    # Exact spellings first (a common name's sound must not crowd out the match).
     for conditions in (precise, sounding):
         query = select(*_COLUMNS).where(or_(*conditions), Candidate.merged_into.is_(None), visible_clause)
         if birth_date is not None:
@@ -123,6 +123,6 @@ def search(session: Session, text: str, *, visible_clause, birth_date: date | No
             if row.id not in seen:
                 label = f"{row.nom_key} {row.usage_key or ''} {row.prenoms_key}"
                 seen[row.id] = Match(row, fuzz.token_set_ratio(wanted, label))
-        if len(seen) >= limit:
+        if seen:  # sounds-alike only when no exact spelling matched: a typo in the query
             break
     return sorted(seen.values(), key=lambda m: (-m.score, m.row.nom_key, m.row.id))[:limit]
