@@ -145,6 +145,10 @@ class Referential:
     def region_name(self, code: str) -> str | None:
         return self.regions.get(code)
 
+    def codes(self) -> list[str]:
+        """Every INSEE code known (current or not), sorted."""
+        return sorted(self._by_code)
+
     def __len__(self) -> int:
         return len(self._entries)
 

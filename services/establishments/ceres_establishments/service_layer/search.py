@@ -36,7 +36,9 @@ def _conditions(text: str):
         return "siret", Centre.siret == compact, or_(Site.siret == compact, Site.centre_id == owner)
     if compact.isdigit() and len(compact) == 9:
         owners = select(Centre.id).where(Centre.siren == compact)
-        return "siren", Centre.siren == compact, or_(Site.siret.like(compact + "%"), Site.centre_id.in_(owners))
+        # a range rather than LIKE 'siren%': the btree index serves it whatever the database's collation
+        own_siret = Site.siret.between(compact + "00000", compact + "99999")
+        return "siren", Centre.siren == compact, or_(own_siret, Site.centre_id.in_(owners))
     words = normalise(text).split()
     if not words:
         raise invalid("q", "Saisissez un SIRET, un SIREN ou des mots du nom ou de la commune.")
