@@ -14,7 +14,7 @@ metadata = new_metadata()
 platform = PlatformTables(metadata)
 
 CENTRE_DE_REPRISE_SIRET = "00000000000000"
-CENTRE_DE_REPRISE_ID = "5e0b4c2e-0000-4000-8000-000000000000"
+CENTRE_DE_REPRISE_ID = "16f44645-0254-518a-82ff-d9efbf7c084e"
 
 
 class Base(DeclarativeBase):

@@ -125,7 +125,7 @@ def upgrade() -> None:
         "id", "siret", "siren", "raison_sociale", "adresse", "code_postal", "commune_code", "commune_label",
         "departement", "region", "search_text", "version", "created_at", "updated_at")))
     op.bulk_insert(centres, [{
-        "id": "5e0b4c2e-0000-4000-8000-000000000000", "siret": "00000000000000", "siren": "000000000",
+        "id": "16f44645-0254-518a-82ff-d9efbf7c084e", "siret": "00000000000000", "siren": "000000000",
         "raison_sociale": "Centre de reprise", "adresse": "KLEE", "code_postal": "92350", "commune_code": "92060",
         "commune_label": "Le Plessis-Robinson", "departement": "92", "region": "11",
         "search_text": "centre de reprise le plessis robinson", "version": 1, "created_at": now, "updated_at": now,
