@@ -31,8 +31,8 @@ def make_jure(w, titre="TP-00463", until="2026-01-01", nom="MARTIN") -> str:
     return jure_id
 
 
-def test_walk_from_creation_to_validee_each_role_its_step(rt, world, frozen):
-    w = world()
+def walk_to_validee(w, frozen) -> tuple[str, int, int]:
+    """Creation by the centre ... validation by the UD; returns the session id and its two candidates."""
     frozen(2024, 1, 15)
     s = w.session(starts_on=date(2024, 6, 3), ends_on=date(2024, 6, 5))
     sid = s["id"]
@@ -59,6 +59,13 @@ def test_walk_from_creation_to_validee_each_role_its_step(rt, world, frozen):
     validated = w.post(sid, "validation", w.ud)
     assert validated.status_code == 200, validated.json
     assert validated.json["status"] == "validee"
+    return sid, c1, c2
+
+
+def test_walk_from_creation_to_validee_each_role_its_step(rt, world, frozen):
+    w = world()
+    sid, c1, c2 = walk_to_validee(w, frozen)
+    assert w.post(sid, "finalisation", w.centre).status_code == 403
     assert w.post(sid, "finalisation", w.service).json["status"] == "finalisee"
 
     event = [e for e in outbox(rt, "session.validated") if e["session_id"] == sid][0]
