@@ -92,7 +92,13 @@ def test_validated_session_to_afpa_and_back_with_a_pnd_resent(platform, issuer):
     henri = agent.get(f"{base}/sessions/{SESSION}/candidates/3001").json()
     lost = {d["number"] for d in henri["documents"]}
     afpa = AfpaSimulator(base, issuer.issue("afpa-client", "afpa", ttl=3600), pnd=lost)
-    received = wait_for(lambda: afpa.run_once(), what="a batch built by the worker")
+    received = []  # the worker batches by time: the requests may travel in one batch or several
+
+    def all_received():
+        received.extend(afpa.run_once())
+        return sum(len(b.documents) for b in received) >= 5
+
+    wait_for(all_received, what="the batches built by the worker")
     documents = [d for batch in received for d in batch.documents]
     assert len(documents) == 5 and {d["routed_to"] for d in documents} == {"candidat"}
 

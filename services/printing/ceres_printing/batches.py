@@ -18,6 +18,7 @@ import zipfile
 from sqlalchemy import select
 
 from . import documents
+from .config import aware
 from .domain.rules import DOCUMENT_LABELS
 from .models import Batch, Candidacy, Document, PrintItem, PrintRequest, ValidatedSession
 
@@ -38,7 +39,7 @@ def build_due_batches(rt, *, force: bool = False) -> list[str]:
                                 .limit(cfg.batch_size).with_for_update(skip_locked=True)).all()
             if not queued:
                 return built
-            age = (cfg.now() - queued[0].created_at).total_seconds()
+            age = (cfg.now() - aware(queued[0].created_at)).total_seconds()
             if not force and len(queued) < cfg.batch_size and age < cfg.batch_max_wait_s:
                 return built
             built.append(_build(rt, db, queued))

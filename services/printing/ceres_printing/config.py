@@ -28,3 +28,10 @@ class PrintingConfig:
 
 def config_of(runtime) -> PrintingConfig:
     return runtime.printing
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite (embedded mode) gives back naive datetimes; every time we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value

@@ -11,6 +11,7 @@ from ceres_shared.auth import Principal
 from ceres_shared.errors import Conflict, Forbidden, NotFound
 
 from . import documents
+from .config import aware
 from .domain.rules import DOCUMENT_LABELS, RuleViolation, check_print_request, route
 from .models import (Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, ValidatedSession)
 
@@ -131,8 +132,8 @@ def request_print(rt, db: Session, principal: Principal, candidacy: Candidacy, k
     now = rt.printing.now()
     docs = db.scalars(select(Document).where(Document.candidacy_id == candidacy.id).order_by(Document.position)).all()
     try:
-        check_print_request(kind, has_documents=bool(docs), verified_at=candidacy.verified_at,
-                            last_request_at=candidacy.last_request_at, now=now)
+        check_print_request(kind, has_documents=bool(docs), verified_at=aware(candidacy.verified_at),
+                            last_request_at=aware(candidacy.last_request_at), now=now)
     except RuleViolation as exc:
         raise Conflict(exc.message, code=exc.code) from None
     parts = _parts_or_conflict(db, candidacy)

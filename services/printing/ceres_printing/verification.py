@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .config import aware
 from .models import VerificationKey
 
 ROTATE_AFTER = timedelta(days=90)
@@ -34,7 +35,7 @@ def current_key(session: Session, now: datetime) -> VerificationKey:
     """The newest active key; a new one when there is none or it is older than ROTATE_AFTER."""
     key = session.scalars(select(VerificationKey).where(VerificationKey.retired_at.is_(None))
                           .order_by(VerificationKey.created_at.desc()).limit(1)).first()
-    if key is None or key.created_at + ROTATE_AFTER <= now:
+    if key is None or aware(key.created_at) + ROTATE_AFTER <= now:
         key = rotate(session, now)
     return key
 
