@@ -88,22 +88,29 @@ def bearer(token: str) -> dict:
 class Portal:
     """What a browser does with the identity API, and the mailbox it reads."""
 
-    def __init__(self, runtime, client, smtp):
-        self.runtime, self.client, self.smtp = runtime, client, smtp
+    def __init__(self, runtime, client, smtp, deliver_inline: bool = True):
+        # deliver_inline=False when the runtime's own mail sender runs in the background.
+        self.runtime, self.client, self.smtp, self.deliver_inline = runtime, client, smtp, deliver_inline
 
     # -- mail ---------------------------------------------------------------------------------------------
     def deliver(self) -> None:
         send_due(self.runtime, transport_for(self.runtime.identity.config))
 
-    def last_mail(self, address: str, timeout: float = 5.0):
-        self.deliver()
+    def last_mail(self, address: str, subject: str | None = None, timeout: float = 10.0):
+        """The latest mail to `address` (with that subject, when given), waiting for the sender."""
+        if self.deliver_inline:
+            self.deliver()
+
+        def matching():
+            return [m for m in self.smtp.to(address) if subject is None or m["Subject"] == subject]
+
         deadline = time.monotonic() + timeout
         with self.smtp.changed:
-            while not self.smtp.to(address):
+            while not matching():
                 left = deadline - time.monotonic()
                 assert left > 0, f"no mail for {address}"
                 self.smtp.changed.wait(left)
-        return self.smtp.to(address)[-1]
+        return matching()[-1]
 
     def link_in(self, message) -> str:
         return re.search(r"https?://\S+", message.get_content()).group(0)
@@ -130,7 +137,7 @@ class Portal:
 
     def register_and_activate(self, address: str, **changes) -> None:
         assert self.signup(address, **changes).status_code == 202
-        token, _ = self.follow(self.link_in(self.last_mail(address)))
+        token, _ = self.follow(self.link_in(self.last_mail(address, "Demande de création de votre compte CERES")))
         response = self.client.post("/accounts/activate", json={"token": token})
         assert response.status_code == 200, response.json
 
