@@ -26,7 +26,10 @@ class KeyRing:
         return sorted(self.directory.glob("*.pem"), key=lambda p: p.stem)
 
     def rotate(self) -> str:
-        kid = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}{time.time_ns() % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
+        # Seconds then microseconds of one clock reading: two keys made in the same second still sort by age.
+        ns = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(ns // 1_000_000_000))
+        kid = f"{stamp}{ns // 1000 % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -6,6 +6,7 @@ import io
 import logging
 
 import pdfplumber
+import pytest
 from sqlalchemy import select
 
 from ceres_identity.domain import codes
@@ -16,26 +17,33 @@ SIRET_AIN = "35600000000048"  # La Poste's SIRET shape is irrelevant here: ident
 SIRET_REUNION = "44306184100047"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def centres(portal):
+    register_centre(portal.runtime, SIRET_AIN, commune_code="01053")
+    register_centre(portal.runtime, SIRET_REUNION, commune_code="97411", raison_sociale="CFA DE LA REUNION")
+
+
 def agent(issuer, role, **scope):
     return bearer(issuer.issue(f"{role}-agent", role, scope=scope, name=f"Agent {role.upper()}"))
 
 
 def test_E3_a_registered_centre_gets_a_sealed_easy_to_type_code(portal, caplog):
     caplog.set_level(logging.DEBUG)
-    register_centre(portal.runtime, SIRET_AIN, commune_code="01053")
-    register_centre(portal.runtime, SIRET_REUNION, commune_code="97411", raison_sociale="CFA DE LA REUNION")
+    new_siret = "73282932000074"
+    register_centre(portal.runtime, new_siret, commune_code="01053")
     with portal.runtime.session_factory() as session:
         centre = session.get(Centre, SIRET_REUNION)
         assert (centre.departement, centre.region) == ("974", "04")
-        sealed = session.get(ActivationCode, SIRET_AIN).sealed
-        code = portal.runtime.identity.codes.open(sealed, SIRET_AIN)
+        sealed = session.get(ActivationCode, new_siret).sealed
+        code = portal.runtime.identity.codes.open(sealed, new_siret)
     assert len(code) == codes.LENGTH and set(code) <= set(codes.ALPHABET)
     assert not set(code) & set("0O1IL")
     assert code.encode() not in sealed  # encrypted at rest
     assert code not in caplog.text and codes.display(code) not in caplog.text
-    register_centre(portal.runtime, SIRET_AIN, commune_code="01053", event="centre.updated")
-    with portal.runtime.session_factory() as session:  # an update keeps the code
-        assert portal.runtime.identity.codes.open(session.get(ActivationCode, SIRET_AIN).sealed, SIRET_AIN) == code
+    register_centre(portal.runtime, new_siret, commune_code="69123", event="centre.updated")
+    with portal.runtime.session_factory() as session:  # an update keeps the code, moves the centre
+        assert portal.runtime.identity.codes.open(session.get(ActivationCode, new_siret).sealed, new_siret) == code
+        assert session.get(Centre, new_siret).departement == "69"
 
 
 def test_I4_only_competent_agents_see_the_code_and_the_reading_is_traced(portal, issuer):
