@@ -39,6 +39,9 @@ class Runtime:
     # Other background loops of the service (mail sender, batch builder...): factory(runtime) -> object with
     # run() and stop(), started beside the relay and the consumer.
     extra_workers: list = field(default_factory=list)
+    # Who may read a record's audit trail through /history: fn(session, principal, entity_type, entity_id) -> bool.
+    # Without it, only national agents may (the service knows where its records are, the platform does not).
+    history_access: object = None
 
     def __post_init__(self):
         self.engine: Engine = make_engine(self.settings.database_url)
