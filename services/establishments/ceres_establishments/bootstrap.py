@@ -21,6 +21,9 @@ def bootstrap(settings: Settings | None = None, *, company_register=None, **over
     )
     # E2: the company register (COMPANY_REGISTER=api|file), replaceable by tests (a fake API on loopback).
     runtime.company_register = company_register or registers.from_environment(runtime.settings.embedded)
+    from .service_layer.history import history_access
+
+    runtime.history_access = history_access
     return runtime
 
 

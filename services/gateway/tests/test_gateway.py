@@ -55,7 +55,7 @@ def test_passes_the_token_and_keeps_upstream_errors(platform, issuer):
     assert anonymous.status_code == 401
     assert anonymous.headers["Content-Type"] == "application/problem+json"
     assert anonymous.json()["detail"] == "Veuillez vous connecter."
-    token = issuer.issue("agent-1", "dreets", scope={"regions": ["84"]})
+    token = issuer.issue("agent-1", "dgefp")
     assert requests.get(url, headers={"Authorization": f"Bearer {token}"}).json() == []
 
 
