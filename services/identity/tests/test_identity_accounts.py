@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ceres_identity.models import Account, EmailToken, RefreshToken
+from ceres_identity.models import Account, EmailToken, Mail, RefreshToken
 from ceres_identity.testing import PASSWORD, bearer, now
 
 
@@ -198,3 +198,18 @@ def test_logout_revokes_the_refresh_token(portal):
     pair = portal.tokens("logout@example.fr")
     assert portal.client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
     assert portal.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_a_mail_server_outage_delays_mail_but_loses_none(portal, smtp):
+    from ceres_identity.service_layer.mail import SmtpTransport, send_due
+    from ceres_identity.testing import free_port
+
+    portal.signup("outage@example.fr")
+    down = SmtpTransport(f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    assert send_due(portal.runtime, down) == 0
+    with portal.runtime.session_factory() as session:
+        pending = session.scalar(select(Mail).where(Mail.to_addr == "outage@example.fr"))
+        assert pending.sent_at is None and pending.attempts == 1 and "ConnectionRefused" in pending.last_error
+    with portal.runtime.session_factory.begin() as session:  # the backoff has passed
+        session.execute(update(Mail).where(Mail.id == pending.id).values(next_attempt_at=now()))
+    assert portal.last_mail("outage@example.fr")["Subject"] == "Demande de création de votre compte CERES"
