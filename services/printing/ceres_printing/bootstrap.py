@@ -22,6 +22,9 @@ def bootstrap(settings: Settings | None = None, *, printing: PrintingConfig | No
         **overrides,
     )
     runtime.printing = printing or PrintingConfig()
+    from .history_access import history_access
+
+    runtime.history_access = history_access
     # The handlers need the runtime (audit, outbox, clock): built once it exists.
     runtime.handlers.update(handlers.build(runtime))
     return runtime
