@@ -5,12 +5,14 @@ from ceres_shared.config import Settings
 from ceres_shared.runtime import Runtime
 
 from . import handlers, models, policy
+from .access import history_access
 from .service_layer.dashboard import DeadlineScanner
 from .service_layer.mass import MassOperationWorker
 
 
 def bootstrap(settings: Settings | None = None, **overrides) -> Runtime:
     overrides.setdefault("extra_workers", [DeadlineScanner, MassOperationWorker])
+    overrides.setdefault("history_access", history_access)
     return Runtime.build(
         "sessions",
         settings=settings,
