@@ -109,7 +109,11 @@ def test_seed_003_centre_registered_to_gestionnaire_and_invited_colleague(make_r
     est.jwks = None
     other = establishments_app(est).test_client()
     history = f"/history/centre/{centre.centre_id}"
-    assert other.get(history, headers=bearer(dreets["access_token"])).status_code == 200
+    dgefp = portal.tokens("dgefp@ceres.demo", DEMO_PASSWORD)
+    assert other.get(history, headers=bearer(dgefp["access_token"])).status_code == 200
+    # A régional agent's token is valid there too, but this record (not in establishments' database) is not
+    # within its scope: the trail is not shown.
+    assert other.get(history, headers=bearer(dreets["access_token"])).status_code == 404
     # Verified (not 401) but outside what a centre's role may do there.
     assert other.get(history, headers=bearer(manager["access_token"])).status_code == 403
     forged = KeyRing(tmp_path / "forger").issue("x", "dgefp")
