@@ -71,6 +71,11 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
         # Refuse an oversize body from its declared length, before any route reads it.
         if request.content_length is not None and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
             return errors.problem(413, "La requête est trop volumineuse.")
+        if request.is_json and request.content_length:
+            bad = _unstorable_text(request.get_json(silent=True))
+            if bad is not None:
+                return errors.problem(422, "Certaines données sont invalides.",
+                                      errors={bad: ["Caractères non autorisés."]})
 
     @app.after_request
     def _finish(response: Response):
@@ -94,6 +99,34 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
         token = g.pop("correlation_token", None)
         if token is not None:
             correlation.reset(token)
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable_text(body) -> str | None:
+    """The top-level field holding text no database can store (NUL, unpaired UTF-16 surrogates from JSON
+    escapes), or "_schema" when it is the body itself; None when all is storable."""
+
+    def bad(value) -> bool:
+        if isinstance(value, str):
+            return not _storable(value)
+        if isinstance(value, dict):
+            return any(bad(k) or bad(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(bad(v) for v in value)
+        return False
+
+    if isinstance(body, dict):
+        return next((str(k) if _storable(str(k)) else "_schema" for k, v in body.items() if bad(k) or bad(v)), None)
+    return "_schema" if bad(body) else None
 
 
 def _install_probes(app: Flask, rt: Runtime) -> None:

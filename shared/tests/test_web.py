@@ -101,3 +101,18 @@ def test_oversize_body_is_refused_before_reading(client, auth):
     response = client.post("/things", data=b"{" + b" " * (3 * 1024 * 1024) + b"}", content_type="application/json",
                            headers=auth)
     assert response.status_code == 413
+
+
+def test_text_a_database_cannot_store_is_refused_by_field(client, auth):
+    nul = client.post("/things", data='{"name": "ab\\u0000c", "count": 1}', content_type="application/json",
+                      headers=auth)
+    assert nul.status_code == 422
+    assert nul.json["errors"] == {"name": ["Caractères non autorisés."]}
+    surrogate = client.post("/things", data='{"name": "ab\\udb84", "count": 1}', content_type="application/json",
+                            headers=auth)
+    assert surrogate.status_code == 422 and "name" in surrogate.json["errors"]
+    nested = client.post("/things", data='{"name": "abc", "count": 1, "tags": ["ok", "\\ud800"]}',
+                         content_type="application/json", headers=auth)
+    assert nested.status_code == 422 and "tags" in nested.json["errors"]
+    accents = client.post("/things", json={"name": "Émile ç", "count": 1}, headers=auth)
+    assert accents.status_code == 201
