@@ -69,10 +69,15 @@ class AfpaSimulator:
             if hashlib.sha256(data).hexdigest() != digest:
                 raise AfpaCheckFailed(f"{batch_id}/{name}: checksum mismatch")
             reader = PdfReader(io.BytesIO(data))
-            text = " ".join(page.extract_text() or "" for page in reader.pages)
             for doc in documents:
-                if doc["file"] == name and doc["document_number"] not in text:
-                    raise AfpaCheckFailed(f"{batch_id}/{name}: {doc['document_number']} not printed")
+                if doc["file"] != name:
+                    continue
+                first = int(doc["first_page"]) - 1
+                if first < 0 or first + int(doc["pages"]) > len(reader.pages):
+                    raise AfpaCheckFailed(f"{batch_id}/{name}: {doc['document_number']} outside the file")
+                text = " ".join(reader.pages[i].extract_text() or "" for i in range(first, first + int(doc["pages"])))
+                if doc["document_number"] not in text:
+                    raise AfpaCheckFailed(f"{batch_id}/{name}: {doc['document_number']} not printed on its pages")
             pages[name] = len(reader.pages)
             links[name] = [annot.get_object()["/A"]["/URI"] for page in reader.pages
                            for annot in page.get("/Annots", []) if "/A" in annot.get_object()]
@@ -111,7 +116,8 @@ def main() -> None:
     parser.add_argument("--pnd", nargs="*", default=[])
     args = parser.parse_args()
     for batch in AfpaSimulator(args.url, args.token, pnd=set(args.pnd)).run_once():
-        print(f"{batch.id}: {len(batch.documents)} documents, {len(batch.pdf_pages)} plis")
+        print(f"{batch.id}: {len(batch.documents)} documents, {len({d['pli'] for d in batch.documents})} plis, "
+              f"{len(batch.pdf_pages)} files")
 
 
 if __name__ == "__main__":

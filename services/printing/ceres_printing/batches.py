@@ -1,8 +1,9 @@
 """P6: print requests grouped into batches for the Afpa, by size and by time.
 
-A batch is a zip: one print-ready PDF per pli (every document of one request, same addressee — several documents
-per file render much faster than one each), `manifest.json` and `manifest.csv` (per document: type, unique
-number, addressee, postal address, file), and `SHA256SUMS`. The zip's SHA-256 is stored to be checked by the Afpa.
+A batch is a zip: print-ready PDF files of about `file_documents` documents each (laid out together, which is many
+times faster than one file per document), `manifest.json` and `manifest.csv` (per document: type, unique number,
+pli — the envelope, i.e. one request's documents, never split over two files —, addressee, postal address, file,
+first page and page count), and `SHA256SUMS`. The zip's SHA-256 is stored to be checked by the Afpa.
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from sqlalchemy import select
 from . import documents
 from .config import aware
 from .domain.rules import DOCUMENT_LABELS
-from .models import Batch, Candidacy, Document, PrintItem, PrintRequest, ValidatedSession
+from .models import Batch, Candidacy, Document, PrintItem, PrintRequest
 
 log = logging.getLogger(__name__)
-CSV_FIELDS = ("document_number", "document_type", "label", "request_kind", "candidate_id", "session", "routed_to",
-              "addressee", "address_lines", "code_postal", "commune", "country", "file")
+CSV_FIELDS = ("document_number", "document_type", "label", "request_kind", "candidate_id", "session", "pli",
+              "routed_to", "addressee", "address_lines", "code_postal", "commune", "country", "file", "first_page",
+              "pages")
 
 
 def build_due_batches(rt, *, force: bool = False) -> list[str]:
@@ -57,38 +59,44 @@ def _build(rt, db, queued: list[PrintItem]) -> str:
         plis.setdefault(item.request_id, []).append(item)
     db.add(Batch(id=batch_id, created_at=now, status="building", item_count=0, sha256="", archive=b""))
     db.flush()
-    manifest, files = [], {}
-    for n, (request_id, items) in enumerate(sorted(plis.items()), start=1):
+    # Files of about `file_documents` documents, a pli (one envelope: a request's documents) never split.
+    files: list[list[tuple[dict, tuple[str, dict]]]] = [[]]
+    for pli, (request_id, items) in enumerate(sorted(plis.items()), start=1):
         request = db.get(PrintRequest, request_id)
         candidacy = db.get(Candidacy, request.candidacy_id)
         parts = documents.load_parts(db, candidacy)
-        session = db.get(ValidatedSession, candidacy.session_id)
-        file_name = f"pli-{n:05d}.pdf"
-        rendering = []
+        if files[-1] and len(files[-1]) + len(items) > rt.printing.file_documents:
+            files.append([])
         for item in items:
             doc = db.get(Document, item.document_number)
             # P5: a livret's duplicata is a plain reprint; P7: a resend is not a duplicata.
             duplicata = request.kind == "duplicata" and doc.kind != "livret"
             ctx = documents.context(db, parts, doc, public_base=rt.printing.public_base_url, now=now,
                                     duplicata=duplicata, address=parts.candidate.address)
-            rendering.append((doc.kind, ctx))
             item.batch_id = batch_id
-            manifest.append({
+            files[-1].append(({
                 "document_number": doc.number, "document_type": doc.kind, "label": DOCUMENT_LABELS[doc.kind],
-                "request_kind": request.kind, "candidate_id": candidacy.candidate_id, "session": session.public_id,
-                "routed_to": item.routed_to, "addressee": item.addressee, "address": item.address,
-                "file": file_name})
+                "request_kind": request.kind, "candidate_id": candidacy.candidate_id,
+                "session": parts.session.public_id, "pli": pli, "routed_to": item.routed_to,
+                "addressee": item.addressee, "address": item.address}, (doc.kind, ctx)))
             rt.outbox.record(db, "print.batch_ready", {
                 "candidate_id": candidacy.candidate_id, "document_number": doc.number, "document_type": doc.kind,
                 "status": "requested", "batch_id": batch_id, "session_id": candidacy.session_id})
-        files[file_name] = documents.render_many(rendering, artwork=True)
-    archive = _zip(batch_id, now, manifest, files)
+    rendered = rt.render_pool.render([[rendering for _, rendering in file] for file in files])
+    manifest, contents = [], {}
+    for n, (file, result) in enumerate(zip(files, rendered), start=1):
+        name = f"lot-{n:04d}.pdf"
+        contents[name] = result.data
+        for (row, _), (first, count) in zip(file, result.pages):
+            manifest.append({**row, "file": name, "first_page": first + 1, "pages": count})
+    archive = _zip(batch_id, now, manifest, contents)
     batch = db.get(Batch, batch_id)
     batch.status, batch.item_count, batch.archive = "ready", len(manifest), archive
     batch.sha256 = hashlib.sha256(archive).hexdigest()
     rt.audit.record(db, entity_type="batch", entity_id=batch_id, action="build", actor="batch-builder",
-                    after={"documents": len(manifest), "plis": len(files), "sha256": batch.sha256})
-    log.info("batch %s: %d documents in %d plis", batch_id, len(manifest), len(files))
+                    after={"documents": len(manifest), "plis": len(plis), "files": len(contents),
+                           "sha256": batch.sha256})
+    log.info("batch %s: %d documents, %d plis, %d files", batch_id, len(manifest), len(plis), len(contents))
     return batch_id
 
 
@@ -119,13 +127,25 @@ def _csv(manifest) -> str:
 
 
 class BatchBuilder:
-    """Extra worker (Runtime.extra_workers): builds due batches every batch_poll_s seconds."""
+    """Extra worker (Runtime.extra_workers): builds due batches every batch_poll_s seconds, in `builder_threads`
+    threads on PostgreSQL (SKIP LOCKED shares the queue out), one on SQLite."""
 
     def __init__(self, rt):
         self.rt = rt
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        self.rt.render_pool.start()
+        threads = self.rt.printing.builder_threads if self.rt.engine.dialect.name == "postgresql" else 1
+        helpers = [threading.Thread(target=self._loop, name=f"printing-batches-{n}", daemon=True)
+                   for n in range(1, threads)]
+        for helper in helpers:
+            helper.start()
+        self._loop()
+        for helper in helpers:
+            helper.join()
+
+    def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
                 build_due_batches(self.rt)
@@ -135,3 +155,4 @@ class BatchBuilder:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.rt.render_pool.shutdown()

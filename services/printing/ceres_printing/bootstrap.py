@@ -7,6 +7,7 @@ from ceres_shared.runtime import Runtime
 from . import handlers, models, policy
 from .batches import BatchBuilder
 from .config import PrintingConfig
+from .rendering import RenderPool
 
 
 def bootstrap(settings: Settings | None = None, *, printing: PrintingConfig | None = None, **overrides) -> Runtime:
@@ -22,6 +23,7 @@ def bootstrap(settings: Settings | None = None, *, printing: PrintingConfig | No
         **overrides,
     )
     runtime.printing = printing or PrintingConfig()
+    runtime.render_pool = RenderPool(runtime.printing.render_workers, runtime.printing.recycle_after)
     from .history_access import history_access
 
     runtime.history_access = history_access

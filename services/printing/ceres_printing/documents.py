@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import segno
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ceres_shared.documents import DocumentRenderer
+from ceres_shared.documents.renderer import CombinedPdf
 from ceres_shared.documents.french import person_line
 
 from . import verification
@@ -68,8 +68,9 @@ def _de(libelle: str) -> str:
     return f"d'{libelle}" if libelle[:1].lower() in "aeiouyhéèêâîôû" else f"de {libelle}"
 
 
-def qr_svg(url: str) -> Markup:
-    return Markup(segno.make(url, error="m").svg_inline(scale=0.55, unit="mm", border=1))
+def qr_png(url: str) -> str:
+    """The verification code (B1) as a data: URI of a PNG, one pixel per module (scaled sharp by the template)."""
+    return segno.make(url, error="m").png_data_uri(scale=1, border=1)
 
 
 def context(db: Session, parts: Parts, document: Document, *, public_base: str, now, duplicata: bool = False,
@@ -86,7 +87,7 @@ def context(db: Session, parts: Parts, document: Document, *, public_base: str, 
         address_lines.append(address["country"].upper())
     return {
         "doc": {"number": document.number, "kind": document.kind, "label": DOCUMENT_LABELS.get(document.kind, ""),
-                "qr_svg": qr_svg(url), "verification_url": url, "duplicata": duplicata},
+                "qr_png": qr_png(url), "verification_url": url, "duplicata": duplicata},
         "person": {"gender": c.genre, "last_name": c.nom_naissance, "first_name": first_name(c),
                    "birth_date": c.birth_date, "birth_place": c.birth_commune_label,
                    "birth_country": c.birth_country_label, "candidate_id": c.candidate_id},
@@ -108,9 +109,19 @@ def context(db: Session, parts: Parts, document: Document, *, public_base: str, 
 
 
 def render(template_kind: str, ctx: dict, *, artwork: bool) -> bytes:
-    return renderer().render_pdf(f"{template_kind}.html", ctx, artwork=artwork)
+    """One document: the preview as it is laid out; the print as in a batch (artwork overlaid), so what an agent
+    downloads is exactly what the Afpa prints."""
+    if artwork:
+        return render_many([(template_kind, ctx)]).data
+    return renderer().render_pdf(f"{template_kind}.html", ctx, artwork=False)
 
 
-def render_many(items: list[tuple[str, dict]], *, artwork: bool = True) -> bytes:
-    """Several documents in one PDF (one pli), each from a new page: far faster than one file each."""
-    return renderer().render_batch([(f"{kind}.html", ctx) for kind, ctx in items], artwork=artwork)
+def render_plain(template_kind: str, ctx: dict) -> bytes:
+    """Print rendering the plain WeasyPrint way (artwork drawn inline by the layout): the benchmark's reference."""
+    return renderer().render_pdf(f"{template_kind}.html", ctx, artwork=True)
+
+
+def render_many(items: list[tuple[str, dict]], *, artwork: bool = True) -> CombinedPdf:
+    """Several documents in one PDF laid out together, each from a new page; returns the PDF and each document's
+    page range (for the manifest)."""
+    return renderer().render_combined([(f"{kind}.html", ctx) for kind, ctx in items], artwork=artwork)

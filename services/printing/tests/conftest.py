@@ -39,7 +39,8 @@ def rt(infra, amqp_url, issuer, clock):
                         bus=BusSettings(url=amqp_url, exchange=f"p{uuid.uuid4().hex[:8]}.events",
                                         retry_base_ms=50, max_attempts=3), jwks_url=None)
     runtime = bootstrap(settings, jwks=issuer.jwks(), printing=PrintingConfig(
-        public_base_url="https://ceres.test/api/printing", batch_size=50, batch_max_wait_s=3600, clock=clock))
+        public_base_url="https://ceres.test/api/printing", batch_size=50, batch_max_wait_s=3600, clock=clock,
+        render_workers=0))  # rendered in the test's thread; the worker processes are in the flow test
     runtime.upgrade_database()
     yield runtime
     runtime.stop_background()

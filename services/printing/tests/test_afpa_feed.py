@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import zipfile
 
@@ -72,15 +73,26 @@ def test_batch_zip_holds_pdfs_and_manifests(batch):
     for name, digest in manifest["files"].items():
         data = zf.read(name)
         assert hashlib.sha256(data).hexdigest() == digest
-        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-        for doc in docs:
-            if doc["file"] == name:
-                assert doc["document_number"] in text  # P8: every document of the pli carries its number
-    # Several documents per file: the diploma and its letter travel in one pli.
+        pages = PdfReader(io.BytesIO(data)).pages
+        in_file = sorted((d for d in docs if d["file"] == name), key=lambda d: d["first_page"])
+        # The documents' page ranges tile the file, in order, and each range carries its document's number (P8).
+        assert [d["first_page"] for d in in_file] == list(
+            itertools.accumulate([1] + [d["pages"] for d in in_file[:-1]]))
+        assert sum(d["pages"] for d in in_file) == len(pages)
+        for doc in in_file:
+            text = " ".join(pages[i].extract_text() for i in range(doc["first_page"] - 1,
+                                                                    doc["first_page"] - 1 + doc["pages"]))
+            assert doc["document_number"] in text
+            others = [d["document_number"] for d in in_file if d is not doc]
+            assert not any(number in text for number in others)
+    # A pli (one request: the diploma and its letter) is one envelope: its documents are next to each other.
     diploma = next(d for d in docs if d["document_type"] == "diplome")
     letter = next(d for d in docs if d["document_type"] == "lettre_diplome")
-    assert diploma["file"] == letter["file"]
-    assert len(PdfReader(io.BytesIO(zf.read(diploma["file"]))).pages) == 2
+    assert diploma["pli"] == letter["pli"] and diploma["file"] == letter["file"]
+    assert abs(diploma["first_page"] - letter["first_page"]) == 1
+    # The livret's print rendering has its front page (P2): two pages.
+    assert next(d for d in docs if d["document_type"] == "livret")["pages"] == 2
+    assert [r["first_page"] for r in rows] == [str(d["first_page"]) for d in docs]
 
 
 def test_p6_mainland_to_the_candidate_overseas_to_the_deets(batch):

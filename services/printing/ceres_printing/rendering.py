@@ -1,0 +1,82 @@
+"""Rendering of batch files in worker processes: one per core (WeasyPrint is pure CPU under the GIL), each with its
+fonts and artwork set up once, recycled after a number of files so that its memory stays flat."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    data: bytes
+    pages: tuple[tuple[int, int], ...]  # per document: (first page index, page count)
+    worker_pid: int
+    worker_peak_rss_mb: float
+
+
+def render_file(items: list[tuple[str, dict]]) -> RenderedFile:
+    """Several documents (kind, context) → one print PDF with their page ranges. Runs in a worker or inline."""
+    from . import documents
+
+    combined = documents.render_many(items, artwork=True)
+    return RenderedFile(combined.data, tuple((r.start, len(r)) for r in combined.pages), os.getpid(),
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _worker_start() -> None:
+    from ceres_shared.documents import warm_up
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    warm_up()
+
+
+class RenderPool:
+    """`workers` processes (0: render in the calling thread, e.g. in unit tests); each is replaced after
+    `recycle_after` files (WeasyPrint's memory only grows while a process lives)."""
+
+    def __init__(self, workers: int, recycle_after: int = 50):
+        self.workers = workers
+        self.recycle_after = recycle_after
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the rendering pool is shut down")
+            if self._executor is None:
+                # spawn: a forked child would inherit the parent's threads, locks and database connections.
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start, max_tasks_per_child=self.recycle_after)
+            return self._executor
+
+    def start(self) -> None:
+        """Start the workers now (service start) rather than on the first batch."""
+        if self.workers:
+            list(self._pool().map(_ping, range(self.workers)))
+
+    def render(self, files: list[list[tuple[str, dict]]]) -> list[RenderedFile]:
+        if not self.workers:
+            return [render_file(items) for items in files]
+        futures: list[Future] = [self._pool().submit(render_file, items) for items in files]
+        return [f.result() for f in futures]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor, self._closed = self._executor, None, True
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _ping(_: int) -> int:
+    return os.getpid()
