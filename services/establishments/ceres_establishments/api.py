@@ -138,12 +138,12 @@ def search_endpoint(args):
                           per_page=args["per_page"])
     centre_out, site_out = s.CentreOut(), s.SiteOut()
     return {
-        "query": args["q"], "kind": found.kind, "counts": found.counts, "total": sum(found.counts.values()),
-        "page": args["page"], "per_page": args["per_page"],
+        "query": args["q"], "kind": found.kind, "counts": found.counts, "counts_capped": found.capped,
+        "count_labels": {k: search.count_label(n, found.capped[k]) for k, n in found.counts.items()},
+        "total": sum(found.counts.values()), "page": args["page"], "per_page": args["per_page"],
         "centres": [centre_out.dump(c) for c in found.centres],
-        "sites": [{**site_out.dump(site), "centre": {"id": c.id, "siret": c.siret,
-                                                     "raison_sociale": c.raison_sociale}}
-                  for site, c in found.sites],
+        "sites": [{**site_out.dump(site), "centre": {"id": cid, "siret": siret, "raison_sociale": name}}
+                  for site, cid, siret, name in found.sites],
     }
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from stdnum import luhn
 
-from ceres_shared.communes import Referential, normalise
+from ceres_shared.communes import Referential
 
 from .models import Agrement, Centre, Site
+from .service_layer.common import search_text
 
 KINDS = ("CFA", "CRP", "AFPA", "GRETA", "LP", "ASSOCIATION", "CHAMBRE_CONSULAIRE", "AUTRE")
 FIRST = ("Institut", "Centre", "École", "Atelier", "Maison", "Académie", "Campus", "Pôle", "Espace", "Lycée")
@@ -47,7 +48,7 @@ def generate(engine: Engine, centres: int = 20_000, sites: int = 40_000, seed: i
             raison_sociale=name, adresse=f"{rng.randrange(1, 200)} rue {rng.choice(THIRD)}",
             code_postal=c.postcodes[0] if c.postcodes else None, commune_code=c.code, commune_label=c.name,
             departement=c.departement, region=c.region, type_centre=rng.choice(KINDS), version=1,
-            search_text=normalise(f"{name} {c.name} {c.postcodes[0] if c.postcodes else ''}"),
+            search_text=search_text(name, c.name, c.postcodes[0] if c.postcodes else None),
             created_at=now, updated_at=now))
     for n in range(sites):
         owner = centre_rows[n % centres] if n < centres else rng.choice(centre_rows)
@@ -55,11 +56,13 @@ def generate(engine: Engine, centres: int = 20_000, sites: int = 40_000, seed: i
         name = f"{owner['raison_sociale']} — {c.name}"
         site_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ceres:site:{owner['siret']}:{n}"))
         site_rows.append(dict(
-            id=site_id, centre_id=owner["id"], name=name[:250], adresse=f"{rng.randrange(1, 90)} avenue {rng.choice(THIRD)}",
+            id=site_id, centre_id=owner["id"], name=name[:250],
+            adresse=f"{rng.randrange(1, 90)} avenue {rng.choice(THIRD)}",
             code_postal=c.postcodes[0] if c.postcodes else None, commune_code=c.code, commune_label=c.name,
             departement=c.departement, region=c.region or c.departement, zone=c.zone, version=1,
             siret=owner["siret"][:9] + f"{n % 9999:04d}0" if rng.random() < 0.2 else None,
-            search_text=normalise(f"{name} {c.name}"), created_at=now, updated_at=now))
+            search_text=search_text(name, c.name, c.postcodes[0] if c.postcodes else None),
+            created_at=now, updated_at=now))
         if rng.random() < 0.5:
             agrement_rows.append(dict(
                 id=str(uuid.uuid4()), site_id=site_id, titre_code=rng.choice(("TP-00463", "TP-00391")),

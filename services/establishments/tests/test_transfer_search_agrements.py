@@ -172,15 +172,15 @@ def test_e6_siret_and_siren(est, as_):
 
 def test_e6_counts_pages_and_scope(est, as_):
     _, client = est
-    everything = client.get("/search", query_string={"q": "e", "per_page": 2}, headers=as_("dgefp")).json
+    everything = client.get("/search", query_string={"q": "l", "per_page": 2}, headers=as_("dgefp")).json
     assert everything["counts"]["SITE"] > 2 and len(everything["sites"]) == 2
-    page2 = client.get("/search", query_string={"q": "e", "per_page": 2, "page": 2, "type": "SITE"},
+    page2 = client.get("/search", query_string={"q": "l", "per_page": 2, "page": 2, "type": "SITE"},
                        headers=as_("dgefp")).json
     assert page2["centres"] == [] and page2["sites"][0]["id"] not in {s["id"] for s in everything["sites"]}
-    ud974 = client.get("/search", query_string={"q": "e"}, headers=as_("ud", departements=["974"])).json
+    ud974 = client.get("/search", query_string={"q": "l"}, headers=as_("ud", departements=["974"])).json
     assert ud974["sites"] and {s["departement"] for s in ud974["sites"]} == {"974"}
     assert {c["siret"] for c in ud974["centres"]} == {REUNION_SIRET}
-    mine = client.get("/search", query_string={"q": "e"}, headers=as_("centre", sirets=[LYON_SIRET])).json
+    mine = client.get("/search", query_string={"q": "l"}, headers=as_("centre", sirets=[LYON_SIRET])).json
     assert {c["siret"] for c in mine["centres"]} == {LYON_SIRET}
     assert {s["centre"]["siret"] for s in mine["sites"]} == {LYON_SIRET}
     bad = client.get("/search", query_string={"q": "  ", "per_page": 500}, headers=as_("dgefp"))

@@ -63,5 +63,6 @@ def centre_filter(p: Principal):
     if p.is_agent:
         if p.national:
             return true()
-        return or_(_territory(p, Centre), exists().where(and_(Site.centre_id == Centre.id, _territory(p, Site))))
+        # IN rather than a correlated EXISTS: PostgreSQL hashes the territory's sites once instead of probing per centre
+        return or_(_territory(p, Centre), Centre.id.in_(select(Site.centre_id).where(_territory(p, Site))))
     return Centre.siret.in_(sorted(p.sirets)) if p.sirets else false()

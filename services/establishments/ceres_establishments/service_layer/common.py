@@ -1,6 +1,7 @@
 """Helpers shared by the use cases: clock, communes, snapshots for the audit, event payloads."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from ceres_shared.communes import Commune, Referential, normalise
@@ -27,12 +28,25 @@ def locate(commune_code: str, code_postal: str | None = None, *, field: str = "c
     return commune
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def search_words(text: str) -> list[str]:
+    """E6: the words of a name as the search sees them — lower case, no accents, letters and digits only (so that
+    PostgreSQL's full-text parser and SQLite's LIKE cut the same words)."""
+    return _WORD.findall(normalise(text or ""))
+
+
+def search_text(*parts: str | None) -> str:
+    return " ".join(search_words(" ".join(filter(None, parts))))
+
+
 def centre_search_text(c: Centre) -> str:
-    return normalise(" ".join(filter(None, (c.raison_sociale, c.commune_label, c.code_postal))))
+    return search_text(c.raison_sociale, c.commune_label, c.code_postal)
 
 
 def site_search_text(s: Site) -> str:
-    return normalise(" ".join(filter(None, (s.name, s.commune_label, s.code_postal))))
+    return search_text(s.name, s.commune_label, s.code_postal)
 
 
 CENTRE_FIELDS = ("siret", "siren", "raison_sociale", "adresse", "code_postal", "commune_code", "commune_label",

@@ -1,71 +1,121 @@
 """E6: one search box — a SIRET, a SIREN (all its establishments) or words of a name or commune, accents and case
-ignored — over centres and sites, counted per type, a page at a time, within the caller's scope."""
+ignored — over centres and sites, counted per type, a page at a time, within the caller's scope.
+
+Words match the beginning of words ("mont" finds "Montagne"). PostgreSQL answers them from a full-text GIN index
+(`to_tsvector('simple', search_text)`, migration 0003); SQLite (embedded mode) from LIKE on the same words. Counts
+stop at COUNT_CAP: past it the screen says « plus de 10 000 » rather than making PostgreSQL count every match."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, literal_column, select, true, union
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
-from ceres_shared.communes import normalise
 
 from ..models import Centre, Site
 from .access import centre_filter, site_filter
-from .common import invalid
+from .common import invalid, search_words
 
 TYPES = ("CENTRE", "SITE")
+COUNT_CAP = 10_000
+SIMPLE = literal_column("'simple'::regconfig")  # the index's expression must be matched word for word
 
 
 @dataclass
 class SearchResult:
     kind: str  # siret, siren, words
-    counts: dict[str, int]
+    counts: dict[str, int]  # at most COUNT_CAP
+    capped: dict[str, bool]  # True: more than COUNT_CAP
     centres: list
-    sites: list  # (Site, Centre) pairs
+    sites: list  # rows: (Site, centre id, centre siret, centre raison sociale)
 
 
-def _like(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def count_label(n: int, capped: bool) -> str:
+    return "plus de 10 000" if capped else f"{n:,}".replace(",", "\u202f")
 
 
-def _conditions(text: str):
+def _words_condition(column, words: list[str], dialect: str):
+    if dialect == "postgresql":
+        query = " & ".join(f"{w}:*" for w in words)  # words are [a-z0-9]+: nothing to escape in tsquery syntax
+        return func.to_tsvector(SIMPLE, column).op("@@")(func.to_tsquery(SIMPLE, query))
+    spaced = literal(" ") + column
+    return and_(*(spaced.like(f"% {w}%") for w in words))
+
+
+def _conditions(text: str, dialect: str):
     compact = "".join(text.split())
     if compact.isdigit() and len(compact) == 14:
-        owner = select(Centre.id).where(Centre.siret == compact).scalar_subquery()
-        return "siret", Centre.siret == compact, or_(Site.siret == compact, Site.centre_id == owner)
+        # A UNION rather than an OR of both: each branch has its index (an OR with a sub-select scans every site)
+        ids = union(select(Site.id).where(Site.siret == compact),
+                    select(Site.id).join(Centre, Site.centre_id == Centre.id).where(Centre.siret == compact))
+        return "siret", Centre.siret == compact, Site.id.in_(ids)
     if compact.isdigit() and len(compact) == 9:
-        owners = select(Centre.id).where(Centre.siren == compact)
         # a range rather than LIKE 'siren%': the btree index serves it whatever the database's collation
-        own_siret = Site.siret.between(compact + "00000", compact + "99999")
-        return "siren", Centre.siren == compact, or_(own_siret, Site.centre_id.in_(owners))
-    words = normalise(text).split()
+        ids = union(select(Site.id).where(Site.siret.between(compact + "00000", compact + "99999")),
+                    select(Site.id).join(Centre, Site.centre_id == Centre.id).where(Centre.siren == compact))
+        return "siren", Centre.siren == compact, Site.id.in_(ids)
+    words = search_words(text)
     if not words:
         raise invalid("q", "Saisissez un SIRET, un SIREN ou des mots du nom ou de la commune.")
-    return (
-        "words",
-        and_(*(Centre.search_text.like(_like(w), escape="\\") for w in words)),
-        and_(*(Site.search_text.like(_like(w), escape="\\") for w in words)),
-    )
+    return ("words", _words_condition(Centre.search_text, words, dialect),
+            _words_condition(Site.search_text, words, dialect))
+
+
+def _name(model):
+    return model.raison_sociale if model is Centre else model.name
+
+
+def _select(model, source, page=None):
+    """A result row: a centre; or a site with its centre's id, SIRET and raison sociale (no query per row)."""
+    if model is Centre:
+        query = select(Centre).select_from(source)
+    else:
+        query = select(Site, Centre.id, Centre.siret, Centre.raison_sociale).select_from(source)
+    if page is not None:
+        query = query.outerjoin(model, model.id == page.c.id)
+    if model is Site:
+        query = query.outerjoin(Centre, Centre.id == Site.centre_id)
+    return query
+
+
+def _count_and_page(session: Session, model, where, offset: int, per_page: int, dialect: str, *, with_page: bool):
+    """One round trip: the matches (at most COUNT_CAP + 1, through the search index), their number, and one page of
+    them in name order. PostgreSQL would otherwise walk the name index testing every row (names cluster in the
+    alphabet: seen walking 12,000 sites to find 20) and count in a second pass."""
+    name = _name(model)
+    found = (select(model.id, name.label("name")).where(where).limit(COUNT_CAP + 1)
+             .cte(f"{model.__tablename__}_found"))
+    if dialect == "postgresql":
+        found = found.prefix_with("MATERIALIZED")  # an optimisation fence: the matches first, the order after
+    total = select(func.count().label("n")).select_from(found).subquery("total")
+    if not with_page:
+        return session.scalar(select(total.c.n)), []
+    page = select(found.c.id).order_by(found.c.name, found.c.id).offset(offset).limit(per_page).subquery("page")
+    rows = session.execute(_select(model, total.outerjoin(page, true()), page).add_columns(total.c.n)
+                           .order_by(name, model.id)).all()
+    count = rows[0][-1]
+    if count <= COUNT_CAP:
+        return count, [row[0] if model is Centre else tuple(row[:-1]) for row in rows if row[0] is not None]
+    # dense matches: walking the name index finds a page after a few rows (a sorted subset would be arbitrary)
+    rows = session.execute(_select(model, model).where(where).order_by(name, model.id)
+                           .offset(offset).limit(per_page)).all()
+    return count, [row[0] if model is Centre else tuple(row) for row in rows]
 
 
 def search(session: Session, p: Principal, text: str, *, kind: str | None = None, page: int = 1,
            per_page: int = 20) -> SearchResult:
-    how, centre_cond, site_cond = _conditions(text)
-    centre_where = and_(centre_cond, centre_filter(p))
-    site_where = and_(site_cond, site_filter(p))
-    counts = {
-        "CENTRE": session.scalar(select(func.count()).select_from(Centre).where(centre_where)) or 0,
-        "SITE": session.scalar(select(func.count()).select_from(Site).where(site_where)) or 0,
-    }
+    dialect = session.get_bind().dialect.name
+    how, centre_cond, site_cond = _conditions(text, dialect)
+    if dialect == "postgresql" and not session.in_transaction():
+        # reads only: no BEGIN/ROLLBACK round trips around them
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     offset = (page - 1) * per_page
-    centres, sites = [], []
-    if kind in (None, "CENTRE") and counts["CENTRE"] > offset:
-        centres = list(session.scalars(
-            select(Centre).where(centre_where).order_by(Centre.raison_sociale, Centre.id)
-            .offset(offset).limit(per_page)))
-    if kind in (None, "SITE") and counts["SITE"] > offset:
-        sites = list(session.execute(
-            select(Site, Centre).join(Centre, Site.centre_id == Centre.id).where(site_where)
-            .order_by(Site.name, Site.id).offset(offset).limit(per_page)))
-    return SearchResult(how, counts, centres, sites)
+    found = {}
+    for label, model, where in (("CENTRE", Centre, and_(centre_cond, centre_filter(p))),
+                                ("SITE", Site, and_(site_cond, site_filter(p)))):
+        # pages stop where the counting does: a page past 10 000 results is not computed
+        wanted = kind in (None, label) and offset < COUNT_CAP
+        found[label] = _count_and_page(session, model, where, offset, per_page, dialect, with_page=wanted)
+    return SearchResult(how, {k: min(n, COUNT_CAP) for k, (n, _) in found.items()},
+                        {k: n > COUNT_CAP for k, (n, _) in found.items()}, found["CENTRE"][1], found["SITE"][1])
