@@ -23,7 +23,13 @@ var/communes/.installed: $(STAMP)
 	$(PY) -m ceres_shared.communes build
 	touch $@
 
-install: $(STAMP) var/fonts/.installed var/communes/.installed
+WEB_ASSETS := services/gateway/ceres_gateway/web/static/vendor/.installed
+
+$(WEB_ASSETS): $(STAMP)
+	$(PY) -m ceres_gateway.web.assets install
+	touch $@
+
+install: $(STAMP) var/fonts/.installed var/communes/.installed $(WEB_ASSETS)
 
 run: install
 	$(PY) scripts/run_platform.py

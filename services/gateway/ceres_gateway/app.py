@@ -13,6 +13,8 @@ from ceres_shared import correlation, errors, logs
 from ceres_shared.config import SERVICES, embedded_port
 from ceres_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
+from . import web
+
 log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, never forwarded.
@@ -38,6 +40,7 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
     http.mount("http://", adapter)
     http.mount("https://", adapter)
     errors.install(app)
+    web.register(app, urls, http, timeout)  # the pages for people: /, /connexion, /centres…
 
     @app.before_request
     def _start():

@@ -1,0 +1,62 @@
+"""The web pages served by the gateway: server-rendered, DSFR, French, accessible; they call the services'
+HTTP APIs with the signed-in user's token. `register(app, urls, http)` mounts them beside /api/…"""
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Flask, flash, redirect, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from . import assets, security
+from .blueprint import SessionExpired, bp, page
+from .client import ServiceClient, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def _is_page_request() -> bool:
+    return not request.path.startswith("/api/") and request.path not in ("/healthz", "/readyz", "/metrics")
+
+
+def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: float = 30.0) -> None:
+    from . import auth_views, establishments, pages  # noqa: F401  (their routes join the blueprint)
+
+    security.configure(app)
+    app.extensions["ceres_web_client"] = ServiceClient(urls, http, timeout)
+    if absent := assets.missing():
+        log.warning("web assets missing (%s): run %s", ", ".join(absent), assets.INSTALL_COMMAND)
+
+    app.register_blueprint(bp)
+    app.after_request(security.add_headers)
+
+    @app.errorhandler(SessionExpired)
+    def _expired(_exc):
+        session.clear()
+        flash("Votre session a expiré : veuillez vous reconnecter.", "info")
+        return redirect(url_for("web.login", suivant=request.full_path.rstrip("?")))
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        # A service refused or failed outside a form: say it in the page, with the service's own words.
+        status = exc.status if exc.status in (403, 404, 409) else 503
+        title = {403: "Accès refusé", 404: "Introuvable", 409: "Action impossible"}.get(status, "Service indisponible")
+        return page("error.html", status, title=title, message=exc.detail)
+
+    # /api/… keeps its problem+json handler (errors.install); a person in a browser gets a page in French.
+    api_handler = app.error_handler_spec[None][None].get(HTTPException)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not _is_page_request() and api_handler is not None:
+            return api_handler(exc)
+        status = exc.code or 500
+        if status == 400 and exc.description == "csrf":
+            return page("error.html", 400, title="Formulaire expiré",
+                        message="Le formulaire a expiré ou ne vient pas de CERES. Rechargez la page et réessayez.")
+        titles = {403: ("Accès refusé", "Votre rôle ne permet pas d'ouvrir cette page."),
+                  404: ("Page introuvable", "L'adresse demandée n'existe pas ou plus."),
+                  405: ("Action impossible", "Cette adresse ne s'utilise pas ainsi."),
+                  413: ("Envoi trop volumineux", "Le formulaire envoyé dépasse la taille autorisée.")}
+        title, message = titles.get(status, ("Erreur", "La demande n'a pas pu aboutir."))
+        return page("error.html", status, title=title, message=message)

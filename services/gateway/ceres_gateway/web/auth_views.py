@@ -1,0 +1,116 @@
+"""Signing in and out: with identity's log-in (e-mail and password), or — in embedded mode only, where identity
+mounts POST /dev/tokens — the demonstration log-in that picks one of the demo's roles."""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+
+from ceres_shared.auth import KeySet, verify
+from ceres_shared.errors import ApiError
+
+from .blueprint import bp, client, page, safe_next
+from .client import ServiceError
+from .roles import DEMO_BY_KEY, DEMO_PROFILES
+
+
+def _keys() -> KeySet:
+    keys = current_app.extensions.get("ceres_web_keys")
+    if keys is None:
+        url = os.environ.get("JWKS_URL") or f"{client().urls['identity']}/.well-known/jwks.json"
+        keys = current_app.extensions["ceres_web_keys"] = KeySet(url=url)
+    return keys
+
+
+def _open_session(access_token: str, refresh_token: str | None = None) -> None:
+    """Check identity's signature before trusting the token's role for the menu (the services check again)."""
+    principal = verify(access_token, _keys(), os.environ.get("JWT_AUDIENCE", "ceres"))
+    session.clear()  # a new session on log-in: nothing from before (fixation)
+    session.permanent = True
+    session["token"] = access_token
+    if refresh_token:
+        session["refresh"] = refresh_token
+    session["user"] = {"sub": principal.subject, "role": principal.role, "name": principal.name or principal.subject,
+                       "national": principal.national, "departements": sorted(principal.departements),
+                       "regions": sorted(principal.regions), "sirets": sorted(principal.sirets)}
+
+
+def demo_login_available() -> bool:
+    """Identity mounts /dev/tokens in embedded mode only; asked once a minute (an OPTIONS on a missing route is 404)."""
+    cached = current_app.extensions.get("ceres_web_demo")
+    if cached and cached[1] > time.monotonic():
+        return cached[0]
+    try:
+        answer = client().http.options(f"{client().urls['identity']}/dev/tokens", timeout=3).status_code == 200
+    except Exception:  # identity down: no demo link, the log-in page says why when used
+        answer = False
+    current_app.extensions["ceres_web_demo"] = (answer, time.monotonic() + 60)
+    return answer
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    next_url = request.values.get("suivant", "")
+    form = {"email": request.form.get("email", "").strip()}
+    if request.method == "GET":
+        return page("login.html", form=form, next_url=next_url, demo=demo_login_available())
+    errors = {}
+    if not form["email"]:
+        errors["email"] = ["Saisissez votre adresse électronique."]
+    if not request.form.get("password"):
+        errors["password"] = ["Saisissez votre mot de passe."]
+    if errors:
+        return page("login.html", 422, form=form, next_url=next_url, errors=errors, demo=demo_login_available(),
+                    error_detail="Certaines données sont manquantes.")
+    try:
+        pair = client().call("POST", "identity", "/auth/login",
+                             json={"email": form["email"], "password": request.form["password"]}).data
+        _open_session(pair["access_token"], pair.get("refresh_token"))
+    except ServiceError as exc:
+        return page("login.html", exc.status if exc.status < 500 else 503, form=form, next_url=next_url,
+                    errors=exc.errors, error_detail=exc.detail, demo=demo_login_available())
+    except ApiError as exc:
+        return page("login.html", 503, form=form, next_url=next_url, error_detail=exc.detail,
+                    demo=demo_login_available())
+    flash(f"Bienvenue, {session['user']['name']}.", "success")
+    return redirect(safe_next(next_url))
+
+
+@bp.route("/connexion/demonstration", methods=["GET", "POST"])
+def demo_login():
+    if request.method == "GET":
+        return page("demo_login.html", profiles=DEMO_PROFILES, available=demo_login_available())
+    profile = DEMO_BY_KEY.get(request.form.get("profil", ""))
+    if profile is None:
+        return page("demo_login.html", 422, profiles=DEMO_PROFILES, available=demo_login_available(),
+                    errors={"profil": ["Choisissez un profil de démonstration."]},
+                    error_detail="Aucun profil n'a été choisi.")
+    body = {"subject": f"demo-{profile.key}", "role": profile.role, "name": profile.name,
+            "departements": list(profile.departements), "regions": list(profile.regions),
+            "sirets": list(profile.sirets)}
+    try:
+        token = client().call("POST", "identity", "/dev/tokens", json=body).data["access_token"]
+        _open_session(token)
+    except ServiceError as exc:
+        detail = ("La connexion de démonstration n'existe qu'en mode embarqué (make run)." if exc.status in (404, 405)
+                  else exc.detail)
+        return page("demo_login.html", 503 if exc.status >= 500 else 409, profiles=DEMO_PROFILES, available=False,
+                    error_detail=detail)
+    except ApiError as exc:
+        return page("demo_login.html", 503, profiles=DEMO_PROFILES, available=False, error_detail=exc.detail)
+    flash(f"Connecté(e) en démonstration : {profile.label}.", "success")
+    return redirect(url_for("web.dashboard"))
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    refresh = session.get("refresh")
+    if refresh:
+        try:  # revoke the refresh token; signing out of the page must work even if identity is down
+            client().call("POST", "identity", "/auth/logout", json={"refresh_token": refresh})
+        except ServiceError:
+            pass
+    session.clear()
+    flash("Vous êtes déconnecté(e).", "success")
+    return redirect(url_for("web.login"))
