@@ -896,6 +896,18 @@ def test_dockerfile(svc):
         assert "CERES_FONTS_DIR" not in env and "documents.fonts" not in runs
 
 
+# Services whose image carries data fetched from npm at build time: communes (C3) or the DSFR web assets.
+DATA_SERVICES = ("establishments", "candidates", "gateway")
+
+
+def test_data_stages_fetch_what_each_service_needs():
+    for svc in DATA_SERVICES:
+        text = (ROOT / "services" / svc / "Dockerfile").read_text()
+        needed = "ceres_gateway.web.assets install" if svc == "gateway" else "ceres_shared.communes build"
+        assert needed in text, svc
+        assert "FROM build AS data" in text and "COPY --from=data" in text, svc
+
+
 def test_dockerfiles_share_their_common_layers():
     """Same steps in the same order, so that the dependency layers are cached once."""
 
@@ -905,19 +917,22 @@ def test_dockerfiles_share_their_common_layers():
         return stages(text)
 
     def runtime_skeleton(stage):
-        # Only the apt-get package list and the PDF fonts may differ between services.
-        fonts = ("--from=fonts", "CERES_FONTS_DIR=")
+        # Only the apt-get package list, the PDF fonts and the npm data (communes, web assets) may differ.
+        fonts = ("--from=fonts", "CERES_FONTS_DIR=", "--from=data", "CERES_COMMUNES_DIR=", "CERES_WEB_ASSETS_DIR=")
         return [
             (kw, "<apt>" if "apt-get install" in args else args)
             for kw, args in stage
             if not any(marker in args for marker in fonts)
         ]
 
+    def extra_stages(svc):
+        return (svc in PDF_SERVICES) + (svc in DATA_SERVICES)
+
     reference = normalised(SERVICES[0])
     for svc in SERVICES[1:]:
         current = normalised(svc)
         assert current[0] == reference[0], f"{svc}: build stage differs"
-        assert len(current) == len(reference) + (1 if svc in PDF_SERVICES else 0)
+        assert len(current) - extra_stages(svc) == len(reference) - extra_stages(SERVICES[0])
         assert runtime_skeleton(current[-1]) == runtime_skeleton(reference[-1]), f"{svc}: runtime stage differs"
     # Dependencies are installed before the service code is copied.
     build = reference[0]

@@ -1,5 +1,5 @@
 """`make run`'s platform: six processes in embedded mode (SQLite + filesystem bus), each service ready through
-the gateway, tokens of identity verified by another service."""
+the gateway, tokens of identity verified by another service, events crossing processes."""
 from __future__ import annotations
 
 import os
@@ -54,11 +54,18 @@ def test_make_run_starts_six_processes_all_ready_through_the_gateway(tmp_path):
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 6
         # Embedded tokens: identity's keys verify on another service, through the gateway.
-        token = requests.post(f"{gateway}/api/identity/dev/tokens", json={"subject": "a1", "role": "ud",
-                              "departements": ["01"]}, timeout=10).json()["access_token"]
-        history = requests.get(f"{gateway}/api/sessions/history/session/x", timeout=10,
-                               headers={"Authorization": f"Bearer {token}"})
+        token = requests.post(f"{gateway}/api/identity/dev/tokens", json={"subject": "a1", "role": "dgefp"},
+                              timeout=10).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        history = requests.get(f"{gateway}/api/sessions/history/session/x", timeout=10, headers=auth)
         assert history.status_code == 200 and history.json() == []
+        # Events cross processes on the filesystem bus: establishments' demo registers a centre, identity makes
+        # its activation code from the `centre.registered` event (E3, I2).
+        code_url = f"{gateway}/api/identity/centres/30012845100014/activation-code"
+        deadline = time.monotonic() + 60
+        while (code := requests.get(code_url, headers=auth, timeout=10)).status_code != 200:
+            assert time.monotonic() < deadline, code.text
+            time.sleep(0.5)
         assert {p.name for p in (tmp_path / "var").glob("*.db")} >= {f"{s}.db" for s in SERVICES}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

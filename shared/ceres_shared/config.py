@@ -31,6 +31,13 @@ def var_dir() -> Path:
     return path
 
 
+def assets_dir() -> Path:
+    """Where setup puts installed data (fonts, communes referential, web assets): $CERES_ASSETS_DIR, else the
+    checkout's var/. Unlike var_dir() (runtime state, per instance), one copy serves every instance and test."""
+    env = os.environ.get("CERES_ASSETS_DIR")
+    return Path(env) if env else repo_root() / "var"
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":

@@ -50,12 +50,12 @@ class CommunesBuildError(RuntimeError):
 
 
 def default_dir() -> Path:
-    """$CERES_COMMUNES_DIR, else <var dir>/communes (same var dir as the services)."""
+    """$CERES_COMMUNES_DIR, else <assets dir>/communes (installed data, shared by every instance)."""
     if env := os.environ.get("CERES_COMMUNES_DIR"):
         return Path(env)
-    from ..config import var_dir
+    from ..config import assets_dir
 
-    return var_dir() / "communes"
+    return assets_dir() / "communes"
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:

@@ -85,10 +85,10 @@ def _repo_root() -> Path | None:
 
 
 def default_fonts_dir() -> Path:
-    """Where fonts live: $CERES_FONTS_DIR, else <var dir>/fonts (same var dir rules as ceres_shared.config)."""
+    """Where fonts live: $CERES_FONTS_DIR, else <assets dir>/fonts (see ceres_shared.config.assets_dir)."""
     if env := os.environ.get("CERES_FONTS_DIR"):
         return Path(env)
-    if env := os.environ.get("CERES_VAR_DIR"):
+    if env := os.environ.get("CERES_ASSETS_DIR"):
         return Path(env) / "fonts"
     if env := os.environ.get("CERES_HOME"):
         return Path(env) / "var" / "fonts"
