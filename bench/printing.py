@@ -1,115 +1,263 @@
-"""Printing benchmark: documents per second rendered one per file (plain WeasyPrint use of our templates) versus
-batches built by the service (several documents per pli file, manifests, zip), on a SQLite database in a
-temporary folder (the rendering dominates; the database is not what is measured here).
+"""Printing benchmark: a national peak, from `session.validated` to every batch ready for the Afpa, on the real
+PostgreSQL and RabbitMQ of this machine; then, in the same run, plain WeasyPrint on the same templates.
 
-    .venv/bin/python bench/printing.py [--quick] [--candidates N]
+    .venv/bin/python bench/printing.py            # 1,000 sessions × 12 candidates (about 21,000 documents)
+    .venv/bin/python bench/printing.py --quick    # about a minute: 60 sessions
 
-Prints a table, then one JSON line: docs_per_s (batch builder), plain_docs_per_s (one per file), peak_rss_mb.
+1. Reference data first (not timed): titres (a TP and a CCS), sites in four régions (one in La Réunion: P6 routes
+   its documents to the DEETS), the candidates — each published by its producer's outbox (establishments,
+   sessions, candidates runtimes), relayed through RabbitMQ and consumed by the printing service.
+2. Timed: the sessions runtime commits every `session.validated` (12 candidates each, mixed decisions: titre,
+   partiel, ajourné; one session in ten of a CCS) to its outbox in one go; its relay publishes them; the printing
+   consumer builds the document sets; agents (4 threads of this script calling the service layer, as the API does)
+   check and send each candidate as soon as its documents exist (P3); the printing batch builders (two threads,
+   rendering worker processes, one per core) build batches by size and by time until every document is in a
+   ready batch. Documents per second = documents / time from the first commit to the last batch ready.
+3. Plain: the same templates rendered the plain WeasyPrint way — one document per file, artwork drawn by the
+   layout, one process (fonts set up once) — on a sample of the same documents.
+
+Prints a table, then one JSON line: docs_per_s, plain_docs_per_s, peak_rss_mb (the largest rendering worker),
+and the rest of the figures.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("CERES_FONTS_DIR", str(ROOT / "var" / "fonts"))
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="~1 minute")
-    parser.add_argument("--candidates", type=int, default=None)
+PER_SESSION = 12
+AGENTS = 4  # agents working at the same time (threads of this script)
+SITES = [("bench-paris", "75", "11", "metro", "75107"), ("bench-lyon", "69", "84", "metro", "69381"),
+         ("bench-lille", "59", "32", "metro", "59350"), ("bench-reunion", "974", "04", "drom", "97411")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about a minute: 60 sessions")
+    parser.add_argument("--sessions", type=int, default=None)
+    parser.add_argument("--plain", type=int, default=None, help="documents rendered the plain way")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="rendering processes")
     args = parser.parse_args()
-    n = args.candidates or (60 if args.quick else 400)
+    sessions = args.sessions or (60 if args.quick else 1000)
+    plain_n = args.plain or (40 if args.quick else 150)
 
-    tmp = Path(tempfile.mkdtemp(prefix="ceres-bench-printing-"))
-    os.environ.setdefault("CERES_FONTS_DIR", str(Path(__file__).resolve().parents[1] / "var" / "fonts"))
-    from ceres_printing import samples, services
-    from ceres_printing.batches import build_due_batches
-    from ceres_printing.bootstrap import bootstrap
-    from ceres_printing.config import PrintingConfig
-    from ceres_printing import documents
-    from ceres_printing.models import Candidacy, Document
+    # The printing service's settings, read when its runtime is built (config.py).
+    os.environ.update({"PRINTING_BATCH_SIZE": "200", "PRINTING_BATCH_MAX_WAIT_S": "2",
+                       "PRINTING_BATCH_POLL_S": "0.2", "PRINTING_RENDER_WORKERS": str(args.workers),
+                       "PRINTING_RECYCLE_AFTER": "40", "PRINTING_FILE_DOCUMENTS": "40",
+                       "PRINTING_BUILDER_THREADS": "2", "CERES_TESTING": "1"})
+    logging.basicConfig(level=logging.WARNING)
+    from ceres_shared.testing.infra import discover
+
+    infra = discover()
+    try:
+        return bench(infra, sessions, plain_n, args.workers)
+    finally:
+        infra.close()
+
+
+def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
+    from sqlalchemy import func, select
+
+    from ceres_printing import documents, samples, services
+    from ceres_printing.models import Batch, Candidacy, Document, PrintItem, ValidatedSession
     from ceres_shared.auth import Principal
-    from ceres_shared.config import BusSettings, Settings
-    from ceres_shared.documents import warm_up
-    from ceres_shared.events import make_envelope, parse_envelope
-    from sqlalchemy import select
-    import logging
+    from ceres_shared.keyring import KeyRing
+    from ceres_shared.testing.plugin import build_runtime
 
-    logging.disable(logging.INFO)
-    rt = bootstrap(Settings(service="printing", database_url=f"sqlite:///{tmp / 'printing.db'}",
-                            bus=BusSettings(url="filesystem://"), jwks_url=None),
-                   printing=PrintingConfig(batch_size=10_000, batch_max_wait_s=0))
-    rt.upgrade_database()
+    amqp_url = infra.new_vhost("bench")
+    issuer = KeyRing(Path(tempfile.mkdtemp(prefix="ceres-bench-keys-")))
+    exchange = f"bench-{uuid.uuid4().hex[:8]}.events"
+    producers = {name: build_runtime(infra, amqp_url, issuer, name, exchange=exchange)
+                 for name in ("establishments", "sessions", "candidates")}
+    printing = build_runtime(infra, amqp_url, issuer, "printing", exchange=exchange)
+    runtimes = [*producers.values(), printing]
+    for rt in runtimes:
+        rt.start_background()  # relays, consumers; printing: its batch builders and rendering workers
+    n_candidates = n_sessions * PER_SESSION
+    first_id = 5_000_000
 
-    def deliver(event_type, payload):
-        env = parse_envelope(make_envelope(event_type, payload, producer="bench").to_json())
-        with rt.session_factory.begin() as db:
-            for handler in rt.handlers[event_type]:
-                handler(db, env)
+    def publish(runtime, events, per_tx=500):
+        for start in range(0, len(events), per_tx):
+            with runtime.session_factory.begin() as db:
+                runtime.outbox.record_many(db, [(t, p, 1) for t, p in events[start:start + per_tx]])
 
-    deliver("titre.published", samples.TITRE)
-    deliver("site.created", samples.site("bench-site"))
-    decisions = ["titre", "titre", "partiel", "ajourne"]
-    for i in range(n):
-        deliver("candidate.registered", samples.candidate(10_000 + i, f"NOM{i}", "Prénom"))
-    per_session = 12
-    for s in range(0, n, per_session):
-        ids = range(10_000 + s, 10_000 + min(s + per_session, n))
-        deliver("session.validated", samples.session_validated(
-            f"bench-{s}", "bench-site", [(cid, decisions[cid % 4], ["CCP-01"]) for cid in ids]))
-    agent = Principal(subject="bench", role="ud", departements=frozenset({"75"}))
-    with rt.session_factory.begin() as db:
-        for candidacy in db.scalars(select(Candidacy)):
-            services.verify(rt, db, agent, candidacy)
-            services.request_print(rt, db, agent, candidacy, "initial")
-    warm_up()
+    def count(model, *where):
+        with printing.session_factory() as db:
+            return db.scalar(select(func.count()).select_from(model).where(*where))
 
-    # Plain: the same templates, one PDF per document.
-    with rt.session_factory.begin() as db:
-        items = []
-        for candidacy in db.scalars(select(Candidacy).limit(max(8, n // 4))):
-            parts = documents.load_parts(db, candidacy)
-            for doc in db.scalars(select(Document).where(Document.candidacy_id == candidacy.id)):
-                items.append((doc.kind, documents.context(db, parts, doc, public_base="https://x", now=rt.printing.now())))
-    timings = []
-    started = time.perf_counter()
-    for kind, ctx in items:
+    def wait(what, check, timeout=3600):
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {what}")
+            time.sleep(0.2)
+
+    try:
+        # 1. Reference data (not timed).
         t0 = time.perf_counter()
-        documents.render(kind, ctx, artwork=True)
-        timings.append(time.perf_counter() - t0)
-    plain_docs_per_s = len(items) / (time.perf_counter() - started)
+        publish(producers["sessions"], [("titre.published", samples.TITRE), ("titre.published", samples.CCS)])
+        publish(producers["establishments"], [
+            ("site.created", samples.site(sid, departement=dep, region=reg, zone=zone, commune_code=commune))
+            for sid, dep, reg, zone, commune in SITES])
+        publish(producers["candidates"], [
+            ("candidate.registered", samples.candidate(first_id + i, f"NOM{i:05d}", ("Henri", "Colette")[i % 2],
+                                                       ("M", "F")[i % 2], street=f"{1 + i % 90} rue des Lilas"))
+            for i in range(n_candidates)])
+        from ceres_printing.models import CandidateCopy, SiteCopy, TitreCopy
 
-    started = time.perf_counter()
-    built = build_due_batches(rt, force=True)
-    elapsed = time.perf_counter() - started
-    with rt.session_factory() as db:
-        total_docs = len(db.scalars(select(Document)).all())
-    docs_per_s = total_docs / elapsed
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        wait("reference data", lambda: count(CandidateCopy) == n_candidates and count(SiteCopy) == len(SITES)
+             and count(TitreCopy) == 2)
+        setup_s = time.perf_counter() - t0
 
+        # 2. Timed: the national peak.
+        decisions = ("titre", "partiel", "titre", "ajourne")
+        events = []
+        for s in range(n_sessions):
+            ccs = s % 10 == 9
+            site = SITES[s % len(SITES)]
+            results = []
+            for k in range(PER_SESSION):
+                cid = first_id + s * PER_SESSION + k
+                decision = "titre" if ccs and k % 3 else decisions[(s + k) % 4]
+                results.append((cid, decision, ["CCP-01"] if decision == "partiel" else []))
+            events.append(("session.validated", samples.session_validated(
+                f"bench-{s:05d}", site[0], results, commune_code=site[4],
+                titre=samples.CCS if ccs else samples.TITRE)))
+        expected_docs = sum({"titre": 2, "partiel": 2, "ajourne": 1}[r["decision"]]
+                            for _, p in events for r in p["results"])
+        agent = Principal(subject="bench-agent", role="dgefp", national=True)
+        agent_stop = threading.Event()
+        agent_done = {"candidates": 0}
+
+        def agents():
+            # P3 for every candidate of every built session, as fast as the service answers.
+            while not agent_stop.is_set():
+                with printing.session_factory.begin() as db:
+                    todo = db.scalars(select(Candidacy).where(Candidacy.initial_request_at.is_(None))
+                                      .order_by(Candidacy.id).limit(24).with_for_update(skip_locked=True)).all()
+                    for candidacy in todo:
+                        services.verify(printing, db, agent, candidacy)
+                        services.request_print(printing, db, agent, candidacy, "initial")
+                with done_lock:
+                    agent_done["candidates"] += len(todo)
+                if not todo:
+                    agent_stop.wait(0.1)
+
+        done_lock = threading.Lock()
+        agent_threads = [threading.Thread(target=agents, daemon=True) for _ in range(AGENTS)]
+        started = time.perf_counter()
+        publish(producers["sessions"], events, per_tx=100)
+        published_s = time.perf_counter() - started
+        for thread in agent_threads:
+            thread.start()
+        wait("documents built", lambda: count(ValidatedSession) == n_sessions)
+        built_s = time.perf_counter() - started
+        wait("requests sent", lambda: agent_done["candidates"] == n_candidates)
+        requested_s = time.perf_counter() - started
+        wait("batches ready", lambda: count(PrintItem, PrintItem.batch_id.is_not(None)) == expected_docs
+             and count(Batch, Batch.status != "ready") == 0)
+        elapsed = time.perf_counter() - started
+        agent_stop.set()
+        for thread in agent_threads:
+            thread.join()
+        stats = printing.render_pool.stats()
+        for rt in runtimes:
+            rt.stop_background()
+        docs = count(Document)
+        batches = count(Batch)
+        with printing.session_factory() as db:
+            files = sum(len(json.loads(_manifest(b.archive))["files"]) for b in db.scalars(select(Batch)))
+        docs_per_s = docs / elapsed
+
+        # 3. Plain WeasyPrint, one process, one document per file, on a sample of the same documents.
+        with printing.session_factory() as db:
+            items = []
+            kinds = ("diplome", "lettre_diplome", "livret", "lettre_livret", "notification_echec")
+            for kind in kinds:  # every template, in the proportions of a real mix
+                share = max(2, plain_n * {"diplome": 4, "lettre_diplome": 4, "livret": 2, "lettre_livret": 2,
+                                          "notification_echec": 2}[kind] // 14)
+                for doc in db.scalars(select(Document).where(Document.kind == kind).limit(share)):
+                    candidacy = db.get(Candidacy, doc.candidacy_id)
+                    parts = documents.load_parts(db, candidacy)
+                    items.append((kind, documents.context(db, parts, doc, public_base=printing.printing.public_base_url,
+                                                          now=printing.printing.now(),
+                                                          address=parts.candidate.address)))
+        from ceres_shared.documents import warm_up
+
+        warm_up()
+        documents.render_plain(*items[0])  # first use of the templates
+        timings = []
+        plain_started = time.perf_counter()
+        for kind, ctx in items:
+            t = time.perf_counter()
+            documents.render_plain(kind, ctx)
+            timings.append(time.perf_counter() - t)
+        plain_docs_per_s = len(items) / (time.perf_counter() - plain_started)
+    finally:
+        for rt in runtimes:
+            rt.stop_background()
+            rt.engine.dispose()
+
+    peak_rss_mb = max((s["peak_rss_mb"] for s in stats["workers"].values()), default=0.0)
+    early, late = stats["rss_first"], stats["rss_last"]
     rows = [
-        ("candidates", n), ("documents in batches", total_docs), ("batches", len(built)),
-        ("batch build time (s)", f"{elapsed:.1f}"), ("batch docs/s (one pli per file)", f"{docs_per_s:.1f}"),
-        ("plain docs/s (one document per file)", f"{plain_docs_per_s:.1f}"),
+        ("sessions validated at once", n_sessions),
+        ("candidates", n_candidates),
+        ("documents", docs),
+        ("batches / PDF files", f"{batches} / {files}"),
+        ("reference data via RabbitMQ (s, not timed)", f"{setup_s:.1f}"),
+        ("session.validated committed (s)", f"{published_s:.1f}"),
+        ("all document sets built (s)", f"{built_s:.1f}"),
+        ("all candidates sent by agents (s)", f"{requested_s:.1f}"),
+        ("all batches ready (s) = total time", f"{elapsed:.1f}"),
+        ("end to end documents/s", f"{docs_per_s:.1f}"),
+        ("rendering worker processes (recycled every 40 files)", f"{workers} ({len(stats['workers'])} over the run)"),
+        ("peak RSS per rendering worker (MB): max", f"{peak_rss_mb:.0f}"),
+        ("worker RSS after first files / last files (MB, median)", f"{early:.0f} / {late:.0f}"),
+        ("main process peak RSS (MB)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"),
+        ("plain WeasyPrint documents/s (one per file, 1 process)", f"{plain_docs_per_s:.1f}"),
         ("plain per document median / p95 (ms)",
-         f"{statistics.median(timings) * 1000:.0f} / {statistics.quantiles(timings, n=20)[-1] * 1000:.0f}"),
-        ("peak RSS (MB)", f"{peak_rss_mb:.0f}"),
+         f"{statistics.median(timings) * 1000:.0f} / {_p95(timings) * 1000:.0f}"),
+        ("end to end / plain", f"{docs_per_s / plain_docs_per_s:.1f}x"),
     ]
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
-    print(json.dumps({"docs_per_s": round(docs_per_s, 2), "plain_docs_per_s": round(plain_docs_per_s, 2),
-                      "peak_rss_mb": round(peak_rss_mb, 1), "documents": total_docs, "at":
-                      datetime.now(timezone.utc).isoformat()}))
+    print(json.dumps({
+        "docs_per_s": round(docs_per_s, 2), "plain_docs_per_s": round(plain_docs_per_s, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1), "speedup": round(docs_per_s / plain_docs_per_s, 2),
+        "total_s": round(elapsed, 1), "documents": docs, "sessions": n_sessions, "batches": batches,
+        "files": files, "workers": workers, "worker_rss_first_mb": round(early, 1),
+        "worker_rss_last_mb": round(late, 1), "plain_median_ms": round(statistics.median(timings) * 1000, 1),
+        "at": datetime.now(timezone.utc).isoformat()}))
     sys.stdout.flush()
+    return 0
+
+
+def _manifest(archive: bytes) -> bytes:
+    import io
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(archive)).read("manifest.json")
+
+
+def _p95(values):
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,10 +18,10 @@ import zipfile
 
 from sqlalchemy import select
 
-from . import documents
+from . import documents, verification
 from .config import aware
 from .domain.rules import DOCUMENT_LABELS
-from .models import Batch, Candidacy, Document, PrintItem, PrintRequest
+from .models import Batch, Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, ValidatedSession
 
 log = logging.getLogger(__name__)
 CSV_FIELDS = ("document_number", "document_type", "label", "request_kind", "candidate_id", "session", "pli",
@@ -59,6 +59,16 @@ def _build(rt, db, queued: list[PrintItem]) -> str:
         plis.setdefault(item.request_id, []).append(item)
     db.add(Batch(id=batch_id, created_at=now, status="building", item_count=0, sha256="", archive=b""))
     db.flush()
+    # Load the rows in a few queries: db.get below then finds them in the session instead of asking one by one.
+    requests = db.scalars(select(PrintRequest).where(PrintRequest.id.in_(plis))).all()
+    candidacies = db.scalars(select(Candidacy).where(Candidacy.id.in_({r.candidacy_id for r in requests}))).all()
+    db.scalars(select(Document).where(Document.number.in_(seen))).all()
+    db.scalars(select(CandidateCopy).where(CandidateCopy.candidate_id.in_({c.candidate_id for c in candidacies}))
+               ).all()
+    db.scalars(select(ValidatedSession).where(ValidatedSession.session_id.in_({c.session_id for c in candidacies}))
+               ).all()
+    key = verification.current_key(db, now)
+    events = []
     # Files of about `file_documents` documents, a pli (one envelope: a request's documents) never split.
     files: list[list[tuple[dict, tuple[str, dict]]]] = [[]]
     for pli, (request_id, items) in enumerate(sorted(plis.items()), start=1):
@@ -72,16 +82,17 @@ def _build(rt, db, queued: list[PrintItem]) -> str:
             # P5: a livret's duplicata is a plain reprint; P7: a resend is not a duplicata.
             duplicata = request.kind == "duplicata" and doc.kind != "livret"
             ctx = documents.context(db, parts, doc, public_base=rt.printing.public_base_url, now=now,
-                                    duplicata=duplicata, address=parts.candidate.address)
+                                    duplicata=duplicata, address=parts.candidate.address, key=key)
             item.batch_id = batch_id
             files[-1].append(({
                 "document_number": doc.number, "document_type": doc.kind, "label": DOCUMENT_LABELS[doc.kind],
                 "request_kind": request.kind, "candidate_id": candidacy.candidate_id,
                 "session": parts.session.public_id, "pli": pli, "routed_to": item.routed_to,
                 "addressee": item.addressee, "address": item.address}, (doc.kind, ctx)))
-            rt.outbox.record(db, "print.batch_ready", {
+            events.append(("print.batch_ready", {
                 "candidate_id": candidacy.candidate_id, "document_number": doc.number, "document_type": doc.kind,
-                "status": "requested", "batch_id": batch_id, "session_id": candidacy.session_id})
+                "status": "requested", "batch_id": batch_id, "session_id": candidacy.session_id}, 1))
+    rt.outbox.record_many(db, events)
     rendered = rt.render_pool.render([[rendering for _, rendering in file] for file in files])
     manifest, contents = [], {}
     for n, (file, result) in enumerate(zip(files, rendered), start=1):

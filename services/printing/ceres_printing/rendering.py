@@ -9,6 +9,7 @@ import resource
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from statistics import median
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._files: list[tuple[int, float]] = []  # (worker pid, its peak RSS after the file), in order
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -67,9 +69,28 @@ class RenderPool:
 
     def render(self, files: list[list[tuple[str, dict]]]) -> list[RenderedFile]:
         if not self.workers:
-            return [render_file(items) for items in files]
-        futures: list[Future] = [self._pool().submit(render_file, items) for items in files]
-        return [f.result() for f in futures]
+            results = [render_file(items) for items in files]
+        else:
+            futures: list[Future] = [self._pool().submit(render_file, items) for items in files]
+            results = [f.result() for f in futures]
+        with self._lock:
+            self._files.extend((r.worker_pid, r.worker_peak_rss_mb) for r in results)
+        return results
+
+    def stats(self) -> dict:
+        """Memory of the rendering processes: per worker, files rendered and peak RSS; the median RSS after the
+        first and after the last tenth of the files (flat memory: about the same)."""
+        with self._lock:
+            files = list(self._files)
+        workers: dict[int, dict] = {}
+        for pid, rss in files:
+            entry = workers.setdefault(pid, {"files": 0, "peak_rss_mb": 0.0})
+            entry["files"] += 1
+            entry["peak_rss_mb"] = max(entry["peak_rss_mb"], rss)
+        tenth = max(1, len(files) // 10)
+        return {"workers": workers, "files": len(files),
+                "rss_first": median(r for _, r in files[:tenth]) if files else 0.0,
+                "rss_last": median(r for _, r in files[-tenth:]) if files else 0.0}
 
     def shutdown(self) -> None:
         with self._lock:
