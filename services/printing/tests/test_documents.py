@@ -137,3 +137,34 @@ def test_b1_keys_rotate_and_old_codes_stay_valid_until_retired(rt, rendered, clo
         db.flush()
         assert not verification.is_genuine(db, number, old_code)
         db.rollback()
+
+
+def test_p10_ccs_diploma_names_the_certificate_and_prints_like_the_plain_rendering(rt):
+    """A CCS gets a diploma of its own wording; the batch rendering (artwork overlaid, documents laid out together)
+    prints the same text as the plain one-document WeasyPrint rendering."""
+    deliver(rt, "titre.published", samples.CCS)
+    deliver(rt, "site.created", samples.site("site-ccs"))
+    deliver(rt, "candidate.registered", samples.candidate(2122570, "ROUX", "Lina", "F", "1992-05-02", "Brest"))
+    deliver(rt, "session.validated", samples.session_validated("sess-ccs", "site-ccs", [(2122570, "titre", [])],
+                                                               titre=samples.CCS))
+    with rt.session_factory.begin() as db:
+        candidacy = db.scalars(select(Candidacy).where(Candidacy.session_id == "sess-ccs")).one()
+        parts = documents.load_parts(db, candidacy)
+        docs = {d.kind: d for d in db.scalars(select(Document).where(Document.candidacy_id == candidacy.id))}
+        contexts = {kind: documents.context(db, parts, d, public_base=rt.printing.public_base_url,
+                                            now=rt.printing.now()) for kind, d in docs.items()}
+    assert set(docs) == {"diplome", "lettre_diplome"}
+    combined = documents.render_many([("lettre_diplome", contexts["lettre_diplome"]),
+                                       ("diplome", contexts["diplome"])])
+    assert [len(r) for r in combined.pages] == [1, 1]
+    with pdfplumber.open(io.BytesIO(combined.data)) as pdf:
+        letter, diploma = (" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert diploma.startswith("RÉPUBLIQUE FRANÇAISE") or "RÉPUBLIQUE FRANÇAISE" in diploma  # Marque block, print
+    assert "Certificat complémentaire de spécialisation" in diploma
+    assert ("Madame ROUX Lina, née le 2 mai 1992 à Brest (FRANCE), a obtenu, par décision du jury, le certificat "
+            "complémentaire de spécialisation : Arrosage automatique") in diploma
+    assert "Ce certificat est classé au niveau 3" in diploma and "(RNCP400)" in diploma
+    assert docs["diplome"].number in diploma and docs["lettre_diplome"].number in letter
+    assert "diplôme du certificat complémentaire de spécialisation Arrosage automatique" in letter
+    plain = text_of(documents.render_plain("diplome", contexts["diplome"]))
+    assert " ".join(plain.replace("•", " ").split()) == " ".join(diploma.replace("•", " ").split())
