@@ -44,9 +44,10 @@ def on_site(session: Session, env: Envelope) -> None:
         "site_id": p["site_id"], "centre_id": p["centre_id"], "name": p["name"], "commune_code": p["commune_code"],
         "commune_label": p.get("commune_label"), "departement": p["departement"], "region": p["region"],
         "zone": p["zone"], "closed_at": _day(p.get("closed_at"))})
-    # The site's commune fixes the competent UD and DREETS (E4): the sessions follow it.
-    session.execute(update(ExamSession).where(ExamSession.site_id == p["site_id"]).values(
-        departement=p["departement"], region=p["region"], site_commune_code=p["commune_code"]))
+    # The site's commune fixes the competent UD and DREETS (E4): the sessions follow it, through the ORM so that
+    # the dashboard's counts move with them (counts.py).
+    for s in session.scalars(select(ExamSession).where(ExamSession.site_id == p["site_id"])):
+        s.departement, s.region, s.site_commune_code = p["departement"], p["region"], p["commune_code"]
 
 
 def on_site_transferred(session: Session, env: Envelope) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from ceres_shared.db import new_metadata
+
+from .clock import PARIS
 from ceres_shared.platform_tables import PlatformTables
 
 metadata = new_metadata()
@@ -74,6 +76,8 @@ class Agrement(Base):
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
 
+    __table_args__ = (Index("ix_agrements_status_until", "status", "valid_until"),)  # 0004: S10 agréments to follow
+
 
 class Candidate(Base):
     __tablename__ = "candidates"
@@ -96,17 +100,19 @@ class ExamSession(Base):
     site_id: Mapped[str] = mapped_column(String(64))
     centre_id: Mapped[str] = mapped_column(String(64))
     # Copied from the site so that scope filters and the dashboard need no join (S10 at national scale).
-    departement: Mapped[str] = mapped_column(String(3))
-    region: Mapped[str] = mapped_column(String(3))
+    # active_history: the dashboard's counts (service_layer/counts.py) need the old value of what they count by.
+    departement: Mapped[str] = mapped_column(String(3), active_history=True)
+    region: Mapped[str] = mapped_column(String(3), active_history=True)
     site_commune_code: Mapped[str] = mapped_column(String(5))
-    status: Mapped[str] = mapped_column(String(30))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(30), active_history=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), active_history=True)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     convocation_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     real_end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    dte_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    dte_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                              active_history=True)
     dte_candidate_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    under_relaxation: Mapped[bool] = mapped_column(Boolean, default=False)
+    under_relaxation: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(120))
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -119,7 +125,30 @@ class ExamSession(Base):
         Index("ix_sessions_starts", "starts_at", postgresql_include=_COUNTED),
         Index("ix_sessions_centre", "centre_id"),
         Index("ix_sessions_site", "site_id"),
+        Index("ix_sessions_status_ends", "status", "ends_at"),  # 0004: B2 results overdue
     )
+
+    @validates("starts_at", "ends_at", "convocation_at")
+    def _in_paris(self, _key, moment):
+        """Aware moments are kept in Paris time: SQLite stores the wall clock, which then reads back the same."""
+        return moment.astimezone(PARIS) if moment is not None and moment.tzinfo is not None else moment
+
+
+class SessionCount(Base):
+    """S10: sessions per Paris month of their start, département, région and status, with how many had their DTE
+    requested and how many were handled under a relaxation; kept by service_layer/counts.py (migration 0004)."""
+
+    __tablename__ = "session_counts"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3), primary_key=True)
+    region: Mapped[str] = mapped_column(String(3), primary_key=True)
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    dte_requests: Mapped[int] = mapped_column(Integer, default=0)
+    relaxed: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_session_counts_departement_month", "departement", "month"),
+                      Index("ix_session_counts_region_month", "region", "month"))
 
 
 class Transition(Base):

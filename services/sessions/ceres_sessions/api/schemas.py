@@ -131,6 +131,8 @@ class SessionQuery(Strict):
     status = fields.Str(load_default=None, validate=validate.OneOf(STATUSES))
     starts_from = fields.Date(load_default=None)
     starts_to = fields.Date(load_default=None)
+    site_id = fields.Str(load_default=None, validate=validate.Length(max=64))
+    titre_code = fields.Str(load_default=None, validate=validate.Length(max=12))
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 

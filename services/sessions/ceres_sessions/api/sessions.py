@@ -82,6 +82,9 @@ def list_sessions(query: dict):
         stmt = stmt.where(ExamSession.status == query["status"])
     if query["starts_from"]:
         stmt = stmt.where(ExamSession.starts_at >= uc.rules.at_eight(query["starts_from"]).replace(hour=0))
+    for name in ("site_id", "titre_code"):  # the dashboard's agréments to follow open their sessions
+        if query[name]:
+            stmt = stmt.where(getattr(ExamSession, name) == query[name])
     if query["starts_to"]:
         stmt = stmt.where(ExamSession.starts_at <= uc.rules.at_eight(query["starts_to"]).replace(hour=23))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))

@@ -3,44 +3,110 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..clock import PARIS
 from ..domain import rules
 from ..domain.workflow import CENTRE, DTE_ENVOYEE, EN_PREPARATION, OPEN, STATUS_LABELS
-from ..models import ExamSession, Habilitation, Jure, JuryMember, Titre, Warning
-from .sessions import scope_clause
+from ..models import Agrement, Centre, ExamSession, Habilitation, Jure, JuryMember, SessionCount, Site, Titre, Warning
+from . import counts
+from .sessions import scope_clause, territory_clause
 
 log = logging.getLogger(__name__)
 HORIZON_DAYS = 15  # warn this many days before a deadline
 PROLONGATION_HORIZON_DAYS = 60
+AGREMENT_HORIZON_MONTHS = 6  # S10: an agrément ending within 6 months is to follow (time to instruct a renewal)
+AGREMENT_ROWS = 50
 
 
 def dashboard(session: Session, principal) -> dict:
     today = clock.today()
-    since = rules.at_eight(rules.add_months(today, -12)).replace(hour=0)
-    scoped = and_(scope_clause(principal), ExamSession.starts_at >= since)
-    # One pass over the scope's last 12 months, answered from the covering index on PostgreSQL.
-    rows = session.execute(select(ExamSession.status, func.count(), func.count(ExamSession.dte_requested_at),
-                                  func.sum(case((ExamSession.under_relaxation.is_(True), 1), else_=0)))
-                           .where(scoped).group_by(ExamSession.status)).all()
-    counts = {status: count for status, count, _, _ in rows}
-    dte = sum(requested for _, _, requested, _ in rows)
-    relaxed = sum(int(flagged or 0) for _, _, _, flagged in rows)
-    starts_from = since.date().isoformat()
+    first_day = rules.add_months(today, -12)
+    per_status = _counts_per_status(session, principal, first_day)
+    starts_from = first_day.isoformat()
     return {
         "depuis": starts_from,
-        "par_statut": [{"status": status, "label": label, "count": counts.get(status, 0),
+        "par_statut": [{"status": status, "label": label, "count": per_status.get(status, (0, 0, 0))[0],
                         "liste": f"/sessions?status={status}&starts_from={starts_from}"}
                        for status, label in STATUS_LABELS.items()],
-        "demandes_dte": dte,
-        "sessions_sous_assouplissement": relaxed,
+        "demandes_dte": sum(dte for _, dte, _ in per_status.values()),
+        "sessions_sous_assouplissement": sum(relaxed for _, _, relaxed in per_status.values()),
+        "agrements_a_suivre": agrements_to_follow(session, principal, today),
         "alertes": [_warning_dict(w) for w in warnings_in_scope(session, principal, today)],
     }
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def _counts_per_status(session: Session, principal, first_day: date) -> dict[str, tuple[int, int, int]]:
+    """Per status (sessions, DTE requests, relaxed) of the sessions starting from `first_day`. An agent's whole months
+    come from the counts table (kept with every change, counts.py); the month `first_day` falls in is counted from
+    the sessions themselves, through the covering index. A centre's few sessions are counted directly."""
+    if principal.role in CENTRE:
+        return _count_sessions(session, scope_clause(principal), _midnight(first_day), None)
+    whole_from = first_day if first_day.day == 1 else rules.add_months(first_day.replace(day=1), 1)
+    totals = counts.totals(session, territory_clause(principal, SessionCount.departement, SessionCount.region),
+                           whole_from)
+    if whole_from > first_day:
+        partial = _count_sessions(session, scope_clause(principal), _midnight(first_day), _midnight(whole_from))
+        for status, figures in partial.items():
+            totals[status] = tuple(a + b for a, b in zip(totals.get(status, (0, 0, 0)), figures))
+    return totals
+
+
+def _count_sessions(session: Session, scope, since: datetime, until: datetime | None) -> dict:
+    window = [ExamSession.starts_at >= since] + ([ExamSession.starts_at < until] if until else [])
+    rows = session.execute(select(ExamSession.status, func.count(), func.count(ExamSession.dte_requested_at),
+                                  func.sum(case((ExamSession.under_relaxation.is_(True), 1), else_=0)))
+                           .where(scope, *window).group_by(ExamSession.status))
+    return {status: (n, dte, int(relaxed or 0)) for status, n, dte, relaxed in rows}
+
+
+# --- S10: agréments to follow ------------------------------------------------------------------------------------
+def agrements_to_follow(session: Session, principal, today: date) -> dict:
+    """From the agrément projection: those granted that end within AGREMENT_HORIZON_MONTHS (the centre must ask for
+    a renewal), and those withdrawn while sessions of their site and titre are still planned."""
+    if principal.role in CENTRE:
+        place = Agrement.centre_id.in_(select(Centre.centre_id).where(Centre.siret.in_(principal.sirets or [])))
+    else:
+        place = territory_clause(principal, Site.departement, Site.region)
+    base = select(Agrement, Site).join(Site, Site.site_id == Agrement.site_id).where(place)
+    horizon = rules.add_months(today, AGREMENT_HORIZON_MONTHS)
+    ending = base.where(Agrement.status == "accorde", Agrement.valid_until >= today, Agrement.valid_until <= horizon)
+    planned = (select(func.count()).where(ExamSession.site_id == Agrement.site_id,
+                                          ExamSession.titre_code == Agrement.titre_code,
+                                          ExamSession.status.in_(OPEN), ExamSession.ends_at >= _midnight(today))
+               .correlate(Agrement).scalar_subquery())
+    withdrawn = (base.add_columns(planned.label("planned")).where(Agrement.status == "retire", planned > 0))
+    return {
+        "horizon_mois": AGREMENT_HORIZON_MONTHS,
+        "expirant": _agrement_list(session, ending.order_by(Agrement.valid_until, Agrement.agrement_id),
+                                   "L'agrément prend fin le {until} : renouvellement à demander."),
+        "retires_avec_sessions": _agrement_list(
+            session, withdrawn.order_by(Site.departement, Agrement.agrement_id),
+            "Agrément retiré : {planned} session(s) encore programmée(s) sur ce site."),
+    }
+
+
+def _agrement_list(session: Session, stmt, text: str) -> dict:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = []
+    for row in session.execute(stmt.limit(AGREMENT_ROWS)):
+        a, site = row[0], row[1]
+        planned = row[2] if len(row) > 2 else None
+        items.append({"agrement_id": a.agrement_id, "titre_code": a.titre_code, "site_id": a.site_id,
+                      "site": site.name, "departement": site.departement, "valid_until": a.valid_until,
+                      "status": a.status, "sessions_programmees": planned,
+                      "message": text.format(until=_fr(a.valid_until) if a.valid_until else "…", planned=planned),
+                      "liste": f"/sessions?site_id={a.site_id}&titre_code={a.titre_code}"})
+    return {"count": total, "agrements": items}
 
 
 def warnings_in_scope(session: Session, principal, today) -> list[Warning]:

@@ -30,13 +30,18 @@ def scope_clause(principal):
         if not principal.sirets:
             return false()
         return ExamSession.centre_id.in_(select(Centre.centre_id).where(Centre.siret.in_(principal.sirets)))
+    return territory_clause(principal, ExamSession.departement, ExamSession.region)
+
+
+def territory_clause(principal, departement, region):
+    """I4 for an agent, on any table carrying a département and a région (sessions, counts, sites)."""
     if principal.national:
         return true()
     clauses = []
     if principal.regions:
-        clauses.append(ExamSession.region.in_(principal.regions))
+        clauses.append(region.in_(principal.regions))
     if principal.departements:
-        clauses.append(ExamSession.departement.in_(principal.departements))
+        clauses.append(departement.in_(principal.departements))
     return or_(*clauses) if clauses else false()
 
 
