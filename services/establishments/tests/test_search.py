@@ -35,6 +35,10 @@ def test_e6_words_match_word_beginnings(est, as_):
     assert [s["name"] for s in both["sites"]] == ["Lycée de l'Est — Saint-Pierre"]
     postcode = _found(client, dgefp, "69100")
     assert [s["name"] for s in postcode["sites"]] == ["Institut lyonnais — Villeurbanne"]
+    # results are written exactly as the records' own endpoints write them
+    site = postcode["sites"][0]
+    assert {k: v for k, v in site.items() if k != "centre"} == client.get(f"/sites/{site['id']}", headers=dgefp).json
+    assert lyon["centres"][0] == client.get(f"/centres/{lyon['centres'][0]['id']}", headers=dgefp).json
 
 
 def test_e6_siren_and_siret_reach_sites_by_their_own_siret(est, as_):

@@ -27,8 +27,8 @@ class SearchResult:
     kind: str  # siret, siren, words
     counts: dict[str, int]  # at most COUNT_CAP
     capped: dict[str, bool]  # True: more than COUNT_CAP
-    centres: list
-    sites: list  # rows: (Site, centre id, centre siret, centre raison sociale)
+    centres: list  # rows: the centre's columns
+    sites: list  # rows: the site's columns, centre_siret, centre_raison_sociale
 
 
 def count_label(n: int, capped: bool) -> str:
@@ -66,12 +66,15 @@ def _name(model):
     return model.raison_sociale if model is Centre else model.name
 
 
+CENTRE_COLUMNS = tuple(c for c in Centre.__table__.c if c.key != "search_text")
+SITE_COLUMNS = tuple(c for c in Site.__table__.c if c.key != "search_text") + (
+    Centre.siret.label("centre_siret"), Centre.raison_sociale.label("centre_raison_sociale"))
+
+
 def _select(model, source, page=None):
-    """A result row: a centre; or a site with its centre's id, SIRET and raison sociale (no query per row)."""
-    if model is Centre:
-        query = select(Centre).select_from(source)
-    else:
-        query = select(Site, Centre.id, Centre.siret, Centre.raison_sociale).select_from(source)
+    """Result rows (plain rows, no ORM identity map: read-only and cheaper): a centre; or a site with its centre's
+    SIRET and raison sociale, joined (no query per row)."""
+    query = select(*(CENTRE_COLUMNS if model is Centre else SITE_COLUMNS)).select_from(source)
     if page is not None:
         query = query.outerjoin(model, model.id == page.c.id)
     if model is Site:
@@ -94,13 +97,12 @@ def _count_and_page(session: Session, model, where, offset: int, per_page: int, 
     page = select(found.c.id).order_by(found.c.name, found.c.id).offset(offset).limit(per_page).subquery("page")
     rows = session.execute(_select(model, total.outerjoin(page, true()), page).add_columns(total.c.n)
                            .order_by(name, model.id)).all()
-    count = rows[0][-1]
+    count = rows[0].n
     if count <= COUNT_CAP:
-        return count, [row[0] if model is Centre else tuple(row[:-1]) for row in rows if row[0] is not None]
+        return count, [row for row in rows if row.id is not None]
     # dense matches: walking the name index finds a page after a few rows (a sorted subset would be arbitrary)
-    rows = session.execute(_select(model, model).where(where).order_by(name, model.id)
-                           .offset(offset).limit(per_page)).all()
-    return count, [row[0] if model is Centre else tuple(row) for row in rows]
+    return count, session.execute(_select(model, model).where(where).order_by(name, model.id)
+                                  .offset(offset).limit(per_page)).all()
 
 
 def search(session: Session, p: Principal, text: str, *, kind: str | None = None, page: int = 1,

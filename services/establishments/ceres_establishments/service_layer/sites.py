@@ -90,7 +90,9 @@ def update_site(rt: Runtime, session: Session, p: Principal, site_id: str, chang
     if "siret" in changes:
         _check_siret(changes["siret"])
     if "commune_code" in changes or "code_postal" in changes:
-        _place(site, changes.get("commune_code", site.commune_code), changes.get("code_postal", site.code_postal))
+        # a new commune without a postcode: the new commune's, not the old one (which would not match it)
+        keep = site.code_postal if "commune_code" not in changes else None
+        _place(site, changes.get("commune_code", site.commune_code), changes.get("code_postal", keep))
         if not p.covers_location(site.departement, site.region):  # moving it out of one's territory
             raise Forbidden(OUT_OF_SCOPE, code="out_of_scope")
     for field in ("name", "adresse", "representant", "siret"):
