@@ -219,8 +219,8 @@ def test_demo_login_shows_each_role_its_menu_and_dashboard(web):
     assert page.locator("#profil-erreur").inner_text() == "Choisissez un profil de démonstration."
     checker.check("demo-sans-profil")
     expected = {
-        "Agent UD de l'Ain (01)": (["Tableau de bord", "Centres et sites", "Enregistrer un centre",
-                                    "Vérifier un diplôme"], "département 01"),
+        "Agent UD de l'Ain (01)": (["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
+                                    "Impressions", "Vérifier un diplôme"], "département 01"),
         "Agent DREETS Auvergne-Rhône-Alpes (84)": (None, "région 84"),
         "DGEFP": (None, "périmètre national"),
         "Administrateur": (None, "périmètre national"),

@@ -25,8 +25,9 @@ def _tiles(role: str) -> tuple[list[dict], list[str]]:
         try:
             board = api("GET", "printing", "/dashboard").data or {}
             # P9: validated sessions with no print request yet / with part of them requested.
-            tiles.append({"label": "Sessions validées sans demande d'impression", "count": board.get("sans_demande", 0)})
-            tiles.append({"label": "Sessions aux impressions partielles", "count": board.get("partielles", 0)})
+            tiles.append({"label": "Sessions validées sans demande d'impression",
+                          "count": board.get("sessions_sans_demande", 0)})
+            tiles.append({"label": "Sessions aux impressions partielles", "count": board.get("sessions_partielles", 0)})
         except ServiceError as exc:
             if exc.status not in (403,):
                 unavailable.append("impressions")

@@ -30,6 +30,8 @@ MENU = (
     MenuEntry("web.dashboard", "Tableau de bord", AGENTS | CENTRES),
     MenuEntry("web.search", "Centres et sites", AGENTS | CENTRES),  # E6, limited to the caller's scope
     MenuEntry("web.register_centre", "Enregistrer un centre", AGENTS),  # E2
+    MenuEntry("web.agent_sessions", "Sessions", AGENTS),  # S5, S8: the scope's sessions
+    MenuEntry("web.agent_printing_board", "Impressions", AGENTS),  # P1-P9
     MenuEntry("web.verify", "Vérifier un diplôme", frozenset()),  # B1: everyone, signed in or not
 )
 

@@ -1,0 +1,57 @@
+"""P7: after a PND the agent corrects the candidate's postal address in the candidates service (C4: a validated
+record is reopened as a draft, changed, then validated again); printing then has the Afpa send the same documents
+again, without a duplicata."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+
+from .blueprint import allowed, api, bp, page, safe_next
+from .client import ServiceError
+from .roles import AGENTS
+
+FIELDS = ("address.lines.0", "address.lines.1", "address.code_postal", "address.commune_code",
+          "address.commune_label")
+
+
+def _form_of(record: dict) -> dict:
+    address = record.get("address") or {}
+    lines = list(address.get("lines") or []) + ["", ""]
+    return {"address.lines.0": lines[0], "address.lines.1": lines[1],
+            "address.code_postal": address.get("code_postal") or "",
+            "address.commune_code": address.get("commune_code") or "",
+            "address.commune_label": address.get("commune_label") or ""}
+
+
+@bp.route("/agent/candidats/<int:candidate_id>/adresse", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def agent_candidate_address(candidate_id: int):
+    record = api("GET", "candidates", f"/candidates/{candidate_id}").data
+    back = safe_next(request.values.get("retour"))
+    if request.method == "GET":
+        return page("agent/candidate_address.html", record=record, form=_form_of(record), back=back)
+    form = {name: request.form.get(name, "").strip() for name in FIELDS}
+    address = {"lines": [line for line in (form["address.lines.0"], form["address.lines.1"]) if line],
+               "code_postal": form["address.code_postal"], "commune_code": form["address.commune_code"] or None,
+               "commune_label": form["address.commune_label"] or None, "country": "FRANCE"}
+    if not address["lines"]:
+        return page("agent/candidate_address.html", 422, record=record, form=form, back=back,
+                    errors={"address.lines.0": ["Saisissez au moins une ligne d'adresse."]},
+                    error_detail="L'adresse est incomplète.")
+    base = f"/candidates/{candidate_id}"
+    reopened = record["status"] != "brouillon"
+    try:
+        if reopened:  # C4: a validated record is read-only until it is reopened
+            api("POST", "candidates", f"{base}/brouillon")
+        api("PATCH", "candidates", base, json={"address": address})
+    except ServiceError as exc:
+        if reopened:  # the change was refused: put the record back as it was (validated)
+            api("POST", "candidates", f"{base}/validation")
+        errors = exc.errors
+        status = exc.status if exc.status in (400, 404, 409, 422) else 503
+        return page("agent/candidate_address.html", status, record=record, form=form, back=back, errors=errors,
+                    error_detail=exc.detail)
+    if reopened:
+        api("POST", "candidates", f"{base}/validation")
+    flash("L'adresse du candidat est corrigée : l'Afpa renverra les documents non distribués (sans duplicata).",
+          "success")
+    return redirect(back if request.values.get("retour") else url_for("web.dashboard"))

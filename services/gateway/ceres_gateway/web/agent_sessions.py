@@ -1,0 +1,193 @@
+"""Agents' pages on exam sessions, through the sessions API: the list of the scope's sessions with filters and
+pages, a session with its history, and the UD's steps — validate the results or annul (S8), postpone (S5). The
+service decides (workflow table, scope); the page offers only the actions it lists for the caller."""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, request, url_for
+
+from .blueprint import allowed, api, bp, current_user, form_error, page
+from .client import ServiceError
+from .establishments import _int_arg
+from .roles import AGENTS
+
+PARIS = ZoneInfo("Europe/Paris")
+PER_PAGE = 20
+# S3, as users read them (the service sends the label with each session; the filter needs them all).
+STATUSES = (("en_preparation", "en préparation"), ("demande_dte_envoyee", "demande de DTE envoyée"),
+            ("convocations_envoyees", "convocations envoyées"), ("resultats_saisis", "résultats saisis"),
+            ("validee", "validée"), ("finalisee", "finalisée"), ("annulee", "annulée"))
+STATUS_LABELS = dict(STATUSES)
+ACTION_LABELS = {"creer": "création", "demander_dte": "demande de DTE", "envoyer_convocations": "convocations",
+                 "saisir_resultats": "saisie des résultats", "valider": "validation", "annuler": "annulation",
+                 "reporter": "report", "modifier_dates": "modification des dates", "finaliser": "finalisation",
+                 "saisir_date_fin_reelle": "date réelle de fin", "deplacer_date_fin": "date de fin déplacée",
+                 "inscrire_candidat": "inscription d'un candidat", "retirer_candidat": "retrait d'un candidat",
+                 "marquer_absent": "candidat absent", "composer_jury": "jury"}
+DECISIONS = {"titre": "titre obtenu", "partiel": "réussite partielle", "ajourne": "ajourné", "absent": "absent"}
+START_HOUR, END_HOUR = time(8, 0), time(17, 0)  # S2: sessions start at 08:00 (Paris)
+
+
+@bp.app_template_filter("jour")
+def day_fr(value) -> str:
+    """ISO date or date-time → 15/01/2024 (Paris day), as French users read it."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS) if value.tzinfo else value
+        return value.strftime("%d/%m/%Y")
+    return value.strftime("%d/%m/%Y")
+
+
+@bp.app_template_filter("jour_heure")
+def moment_fr(value) -> str:
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (moment.astimezone(PARIS) if moment.tzinfo else moment).strftime("%d/%m/%Y à %H:%M")
+
+
+def _date_arg(name: str, errors: dict) -> str | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        errors[name] = ["Saisissez une date valide (jj/mm/aaaa)."]
+        return None
+
+
+@bp.route("/agent/sessions")
+@allowed(*AGENTS)
+def agent_sessions():
+    """The scope's sessions (I4), newest start first, filtered by status and start dates, a page at a time."""
+    errors: dict = {}
+    statut = request.args.get("statut", "")
+    if statut and statut not in STATUS_LABELS:
+        errors["statut"] = ["Choisissez un statut de la liste."]
+    filters = {"statut": statut if statut in STATUS_LABELS else "", "du": _date_arg("du", errors),
+               "au": _date_arg("au", errors)}
+    if filters["du"] and filters["au"] and filters["au"] < filters["du"]:
+        errors["au"] = ["La fin de la période ne peut pas précéder son début."]
+    if errors:
+        return page("agent/sessions.html", 422, filters=filters, statuses=STATUSES, found=None, errors=errors,
+                    error_detail="Les filtres sont invalides.")
+    page_number = _int_arg("page", 1)
+    params = {"page": page_number, "per_page": PER_PAGE}
+    for key, name in (("statut", "status"), ("du", "starts_from"), ("au", "starts_to")):
+        if filters[key]:
+            params[name] = filters[key]
+    try:
+        found = api("GET", "sessions", "/sessions", params=params).data
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        return form_error("agent/sessions.html", exc, filters=filters, statuses=STATUSES, found=None)
+    pages = max(1, math.ceil(found["total"] / PER_PAGE))
+    args = {k: v for k, v in filters.items() if v}
+    return page("agent/sessions.html", filters=filters, statuses=STATUSES, found=found, page_number=page_number,
+                pages=pages, args=args)
+
+
+def _session(session_id: str) -> dict:
+    return api("GET", "sessions", f"/sessions/{session_id}").data
+
+
+OPEN = frozenset({"en_preparation", "demande_dte_envoyee", "convocations_envoyees"})
+
+
+def offered_actions(s: dict, role: str) -> set[str]:
+    """The service lists the steps it would take now; those that need a reason (annul, postpone: S5, S8) are never
+    listed without one, so the page offers them from the same table's statuses — the service checks again."""
+    offered = set(s.get("actions") or ())
+    if role in ("ud", "deets", "admin") and s["status"] in OPEN | {"resultats_saisis"}:
+        offered.add("annuler")
+    if role in ("ud", "deets") and s["status"] in OPEN and date.fromisoformat(s["starts_at"][:10]) > date.today():
+        offered.add("reporter")
+    return offered
+
+
+@bp.route("/agent/sessions/<session_id>")
+@allowed(*AGENTS)
+def agent_session(session_id: str):
+    s = _session(session_id)
+    s["actions"] = offered_actions(s, current_user()["role"])
+    return page("agent/session.html", s=s, action_labels=ACTION_LABELS, status_labels=STATUS_LABELS,
+                decisions=DECISIONS, print_endpoint="web.agent_print_session")
+
+
+@bp.route("/agent/sessions/<session_id>/validation", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def agent_validate_session(session_id: str):
+    """S8: the UD validates the results after a confirmation page (then the printing workflow opens, P1)."""
+    s = _session(session_id)
+    if request.method == "GET":
+        return page("agent/session_confirm.html", s=s, step="validation", decisions=DECISIONS)
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/validation")
+    except ServiceError as exc:
+        return form_error("agent/session_confirm.html", exc, s=s, step="validation", decisions=DECISIONS)
+    flash(f"La session {s['public_id']} est validée : ses documents sont préparés pour l'impression.", "success")
+    return redirect(url_for("web.agent_session", session_id=session_id))
+
+
+@bp.route("/agent/sessions/<session_id>/annulation", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def agent_cancel_session(session_id: str):
+    """S8: annulling is irreversible: a page that says so, and the reason is required."""
+    s = _session(session_id)
+    form = {"reason": request.form.get("reason", "").strip()}
+    if request.method == "GET":
+        return page("agent/session_confirm.html", s=s, step="annulation", form=form, decisions=DECISIONS)
+    if not form["reason"]:
+        return page("agent/session_confirm.html", 422, s=s, step="annulation", form=form, decisions=DECISIONS,
+                    errors={"reason": ["Saisissez le motif de l'annulation."]},
+                    error_detail="Le motif est obligatoire.")
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/annulation", json={"reason": form["reason"]})
+    except ServiceError as exc:
+        return form_error("agent/session_confirm.html", exc, s=s, step="annulation", form=form, decisions=DECISIONS)
+    flash(f"La session {s['public_id']} est annulée.", "success")
+    return redirect(url_for("web.agent_session", session_id=session_id))
+
+
+def _aware(day: str, hour: time) -> str | None:
+    try:
+        return datetime.combine(date.fromisoformat(day), hour, tzinfo=PARIS).isoformat()
+    except ValueError:
+        return None
+
+
+@bp.route("/agent/sessions/<session_id>/report", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def agent_postpone_session(session_id: str):
+    """S5: the UD postpones a session not started (the status stays): new dates and a reason."""
+    s = _session(session_id)
+    form = {k: request.form.get(k, "").strip() for k in ("starts_at", "ends_at", "reason")}
+    if request.method == "GET":
+        form.update(starts_at=s["starts_at"][:10], ends_at=s["ends_at"][:10])
+        return page("agent/session_report.html", s=s, form=form)
+    errors = {}
+    body = {"reason": form["reason"] or None}
+    for name, hour in (("starts_at", START_HOUR), ("ends_at", END_HOUR)):
+        body[name] = _aware(form[name], hour) if form[name] else None
+        if body[name] is None:
+            errors[name] = ["Saisissez une date valide (jj/mm/aaaa)."]
+    if not form["reason"]:
+        errors["reason"] = ["Saisissez le motif du report."]
+    if errors:
+        return page("agent/session_report.html", 422, s=s, form=form, errors=errors,
+                    error_detail="Certaines données sont manquantes ou invalides.")
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/report", json=body)
+    except ServiceError as exc:
+        return form_error("agent/session_report.html", exc, s=s, form=form)
+    flash(f"La session {s['public_id']} est reportée du {day_fr(body['starts_at'])} au "
+          f"{day_fr(body['ends_at'])}.", "success")
+    return redirect(url_for("web.agent_session", session_id=session_id))

@@ -1,0 +1,352 @@
+"""The agents' journeys in Debian's Chromium against the whole platform (five services on PostgreSQL, events over
+RabbitMQ): the UD's sessions (S5, S8), the printing workflow (P1-P5, P7, P9), agréments (E7), the DGEFP's and
+administrator's pilotage (S4, S9). Each page: no console error, no serious axe-core violation, a screenshot."""
+from __future__ import annotations
+
+import io
+import sys
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).parent))
+from webplatform import browser, demo_login, menu_labels, start_full_platform, wait_for  # noqa: E402,F401
+from webplatform import Checker  # noqa: E402
+
+PARIS = ZoneInfo("Europe/Paris")
+GRETA = "30012845100014"  # the demo's centre in Ain (01)
+CHEVALIER, MARTIN, ROUSSEAU = 1, 2, 8  # the candidates demo's CERES ids
+UD01 = "Agent UD de l'Ain (01)"
+
+
+class Seeder:
+    """Sessions walked through the sessions API as the centre would, the service clock set back so that a session
+    of last month was prepared in time (S4); nothing written behind the services' backs."""
+
+    def __init__(self, platform, issuer):
+        from ceres_establishments.service_layer.sites import site_id_for
+
+        self.base = platform.urls["sessions"]
+        self.site_id = site_id_for(GRETA, 1)
+        self.http = requests.Session()
+        self.centre = self._auth(issuer, "centre", sirets=[GRETA])
+        self.ud = self._auth(issuer, "ud", departements=["01"])
+        self.jures = [self._jure(nom) for nom in ("LAMBERT", "FAURE")]
+
+    @staticmethod
+    def _auth(issuer, role, **scope):
+        return {"Authorization": "Bearer " + issuer.issue(f"{role}-{uuid.uuid4().hex[:6]}", role, scope=scope,
+                                                          ttl=3600)}
+
+    def call(self, method, path, headers, body=None, expect=200):
+        answer = self.http.request(method, f"{self.base}{path}", json=body, headers=headers, timeout=15)
+        assert answer.status_code == expect, (path, answer.status_code, answer.text)
+        return answer.json()
+
+    def _jure(self, nom):
+        jure = self.call("POST", "/jures", self.ud, {"civilite": "M", "nom": nom, "prenom": "Paul",
+                                                     "departement": "01", "region": "84"}, 201)
+        self.call("POST", f"/jures/{jure['id']}/habilitations", self.ud, {
+            "titre_code": "TP-00463", "valid_from": "2020-01-01", "valid_until": "2030-12-31"}, 201)
+        return jure["id"]
+
+    def future(self, days_ahead: int) -> dict:
+        return self.call("POST", "/sessions", self.centre, {
+            "site_id": self.site_id, "titre_code": "TP-00463",
+            "starts_on": (date.today() + timedelta(days=days_ahead)).isoformat()}, 201)
+
+    def with_results(self, decisions: dict[int, tuple[str, list[str]]]) -> dict:
+        """A session of last month, prepared in time, its results entered: « résultats saisis »."""
+        from ceres_sessions import clock
+
+        start = date.today() - timedelta(days=40)
+        clock.fix(datetime.combine(start - timedelta(days=110), time(10), tzinfo=timezone.utc))
+        try:
+            s = self.call("POST", "/sessions", self.centre, {"site_id": self.site_id, "titre_code": "TP-00463",
+                                                            "starts_on": start.isoformat(),
+                                                            "ends_on": (start + timedelta(days=2)).isoformat()}, 201)
+            sid = s["id"]
+            for cid in decisions:
+                self.call("POST", f"/sessions/{sid}/candidats", self.centre, {"candidate_id": cid}, 201)
+            self.call("POST", f"/sessions/{sid}/demande-dte", self.centre, {"candidate_count": len(decisions)})
+            self.call("POST", f"/sessions/{sid}/convocations", self.centre)
+            for jure in self.jures:
+                self.call("POST", f"/sessions/{sid}/jury", self.centre, {"jure_id": jure}, 201)
+        finally:
+            clock.fix(None)
+        self.call("POST", f"/sessions/{sid}/date-fin-reelle", self.centre,
+                  {"real_end_date": (start + timedelta(days=2)).isoformat()})
+        return self.call("PUT", f"/sessions/{sid}/resultats", self.centre, {"results": [
+            {"candidate_id": cid, "decision": d, "ccps_obtained": ccps} for cid, (d, ccps) in decisions.items()]})
+
+
+DECISIONS = {CHEVALIER: ("titre", []), MARTIN: ("partiel", ["TP-00463-CCP1"]), ROUSSEAU: ("ajourne", [])}
+
+
+@pytest.fixture(scope="module")
+def platform(infra, amqp_url, issuer):
+    started, close = start_full_platform(infra, amqp_url, issuer)
+    seeder = Seeder(started, issuer)
+    started.sessions = {"a_valider": seeder.with_results(DECISIONS), "a_imprimer": seeder.with_results(DECISIONS),
+                        "a_annuler": seeder.future(130), "a_reporter": seeder.future(100)}
+    for days in range(19):  # 23 sessions in the UD's scope: two pages of 20
+        seeder.future(150 + days)
+    started.seeder = seeder
+    yield started
+    close()
+
+
+@pytest.fixture
+def web(browser, platform, request):
+    context = browser.new_context(base_url=platform.url, locale="fr-FR", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    checker = Checker(page, "agent-" + request.node.name.removeprefix("test_"))
+    yield page, checker
+    context.close()
+
+
+def fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def flash(page) -> str:
+    return page.locator(".fr-alert--success").first.inner_text()
+
+
+# --- 1. the UD on sessions (S5, S8) -----------------------------------------------------------------------------
+def test_ud_lists_filters_and_validates_a_session_s8(web, platform):
+    page, checker = web
+    demo_login(page, checker, UD01)
+    assert menu_labels(page)[:5] == ["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
+                                     "Impressions"]
+    page.get_by_role("link", name="Sessions", exact=True).first.click()
+    total = platform.seeder.call("GET", "/sessions?per_page=1", platform.seeder.ud)["total"]
+    assert 23 <= total <= 40  # ours, and the demo's own session(s) of Ain
+    caption = page.locator("#liste-sessions caption").inner_text()
+    assert caption.startswith(f"{total} sessions — page 1 sur 2"), caption
+    assert page.locator("#liste-sessions tbody tr").count() == 20
+    checker.check("liste")
+    page.get_by_role("link", name="Page suivante").click()
+    assert page.locator("#liste-sessions tbody tr").count() == total - 20
+    assert "page 2 sur 2" in page.locator("#liste-sessions caption").inner_text()
+    checker.check("page-2")
+
+    # A date range that ends before it starts: said next to the field, nothing asked of the service.
+    page.goto("/agent/sessions?du=2026-05-01&au=2026-04-01")
+    assert page.locator("#au-erreur").inner_text() == "La fin de la période ne peut pas précéder son début."
+    checker.check("filtre-invalide")
+    page.goto("/agent/sessions")
+    page.get_by_label("Statut").select_option("resultats_saisis")
+    page.get_by_role("button", name="Filtrer").click()
+    rows = page.locator("#liste-sessions tbody tr")
+    assert rows.count() == 2 and "résultats saisis" in rows.first.text_content()
+    last_month = date.today() - timedelta(days=60)
+    page.get_by_label("Début à partir du").fill(last_month.isoformat())
+    page.get_by_label("Début jusqu'au").fill(date.today().isoformat())
+    page.get_by_role("button", name="Filtrer").click()
+    assert page.locator("#liste-sessions tbody tr").count() == 2
+    page.get_by_label("Statut").select_option("annulee")
+    page.get_by_role("button", name="Filtrer").click()
+    assert "Aucune session de votre périmètre ne correspond" in page.locator("#aucune-session").inner_text()
+    checker.check("aucune")
+
+    target = platform.sessions["a_valider"]
+    page.goto(f"/agent/sessions/{target['id']}")
+    assert page.locator("h1").inner_text() == f"Session {target['public_id']}"
+    assert page.locator("#statut").inner_text() == "résultats saisis"
+    assert "CHEVALIER" in page.locator("#candidats").inner_text()
+    history = page.locator("#historique tbody").inner_text()
+    assert "demande de DTE" in history and "saisie des résultats" in history
+    checker.check("session")
+    page.get_by_role("link", name="Valider les résultats").click()
+    assert "Confirmez la validation" in page.locator("#confirmation").inner_text()
+    assert "CHEVALIER Henri : titre obtenu" in page.locator("#decisions").inner_text()
+    checker.check("confirmation")
+    page.get_by_role("button", name="Confirmer la validation").click()
+    assert f"La session {target['public_id']} est validée" in flash(page)
+    assert page.locator("#statut").inner_text() == "validée"
+    assert "résultats saisis → validée" in page.locator("#historique tbody").inner_text()
+    assert page.get_by_role("link", name="Valider les résultats").count() == 0
+    checker.check("validee")
+
+
+def test_ud_postpones_a_session_not_started_s5(web, platform):
+    page, checker = web
+    demo_login(page, checker, UD01)
+    target = platform.sessions["a_reporter"]
+    page.goto(f"/agent/sessions/{target['id']}")
+    page.get_by_role("link", name="Reporter la session").click()
+    checker.check("formulaire")
+    page.get_by_label("Nouvelle date de début").fill((date.today() - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Reporter la session").click()
+    assert page.locator("#reason-erreur").inner_text() == "Saisissez le motif du report."
+    page.get_by_label("Motif du report (obligatoire)").fill("Salle indisponible")
+    page.get_by_role("button", name="Reporter la session").click()
+    # S5: the service's reason, in the page.
+    assert ("La nouvelle date de début doit être postérieure à aujourd'hui."
+            in page.locator("#erreur-formulaire").inner_text())
+    checker.check("date-passee")
+    new_start = date.today() + timedelta(days=120)
+    page.get_by_label("Nouvelle date de début").fill(new_start.isoformat())
+    page.get_by_label("Nouvelle date de fin").fill((new_start + timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="Reporter la session").click()
+    assert f"est reportée du {fr(new_start)} au {fr(new_start + timedelta(days=2))}" in flash(page)
+    assert page.locator("#statut").inner_text() == "en préparation"  # a report keeps the status
+    assert f"{fr(new_start)} à 08:00" in page.locator("#session").inner_text()
+    assert "Salle indisponible" in page.locator("#historique tbody").inner_text()
+    checker.check("reportee")
+
+
+def test_ud_annuls_a_session_after_confirming_with_a_reason_s8(web, platform):
+    page, checker = web
+    demo_login(page, checker, UD01)
+    target = platform.sessions["a_annuler"]
+    page.goto(f"/agent/sessions/{target['id']}")
+    page.get_by_role("link", name="Annuler la session").click()
+    assert "L'annulation est définitive" in page.locator("#confirmation").inner_text()
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    assert page.locator("#reason-erreur").inner_text() == "Saisissez le motif de l'annulation."
+    checker.check("motif-manquant")
+    page.goto(f"/agent/sessions/{target['id']}")
+    assert page.locator("#statut").inner_text() == "en préparation"  # nothing happened without the reason
+    page.get_by_role("link", name="Annuler la session").click()
+    page.get_by_label("Motif de l'annulation (obligatoire)").fill("Confinement")
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    assert f"La session {target['public_id']} est annulée." in flash(page)
+    assert page.locator("#statut").inner_text() == "annulée"
+    assert "Confinement" in page.locator("#historique tbody").inner_text()
+    assert page.locator("#actions-session").count() == 0
+    checker.check("annulee")
+
+
+# --- 2. the printing workflow (P1-P5, P7, P9) ----------------------------------------------------------------------
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_ud_prints_a_validated_session_p1_to_p5_p9(web, platform, issuer):
+    page, checker = web
+    seeder = platform.seeder
+    target = platform.sessions["a_imprimer"]
+    seeder.call("POST", f"/sessions/{target['id']}/validation", seeder.ud)
+    printing = platform.urls["printing"]
+    wait_for(lambda: requests.get(f"{printing}/sessions/{target['id']}/candidates", headers=seeder.ud,
+                                  timeout=10).ok, what="printing's documents of the validated session")
+
+    demo_login(page, checker, UD01)
+    tiles = page.locator("#indicateurs .ceres-count").all_inner_texts()
+    assert int(tiles[0]) >= 1  # P9 on the dashboard
+    page.get_by_role("link", name="Impressions", exact=True).first.click()
+    checker.check("compteurs")
+    page.get_by_role("link", name="Sessions validées sans demande d'impression").click()
+    listing = page.locator("#liste-impressions")
+    assert target["public_id"] in listing.inner_text()
+    checker.check("liste-sans-demande")
+    listing.get_by_role("link", name=target["public_id"]).click()
+    table = page.locator("#candidats-impression tbody")
+    assert table.locator("tr").count() == 3
+    assert "Diplôme, Lettre d'accompagnement du diplôme" in table.locator("tr").nth(0).inner_text()
+    assert "Notification d'échec" in table.inner_text() and "À vérifier" in table.inner_text()
+    checker.check("candidats")
+
+    table.get_by_role("link", name="Monsieur CHEVALIER Henri").click()
+    assert page.locator("h1").inner_text() == "Monsieur CHEVALIER Henri"
+    assert page.get_by_role("link", name="Candidat précédent").count() == 0
+    preview = page.locator("#documents a").first
+    answer = page.request.get(preview.get_attribute("href"))
+    assert answer.headers["content-type"] == "application/pdf"
+    text = pdf_text(answer.body())
+    assert "CHEVALIER Henri" in text and "Ouvrier du paysage" in text  # P10 wording, previewed (P2)
+    checker.check("candidat")
+    page.get_by_role("button", name="Envoyer pour impression").click()
+    assert page.locator("#conformes-erreur").inner_text() == "Cochez « Données vérifiées et conformes »."
+    checker.check("non-coche")
+    page.locator("label[for=conformes]").click()
+    page.get_by_role("button", name="Envoyer pour impression").click()
+    # P3: the next candidate opens.
+    assert "Demande d'impression transmise pour Monsieur CHEVALIER Henri." in flash(page)
+    assert page.locator("h1").inner_text() == "Madame MARTIN Sophie Anne"
+    checker.check("candidat-suivant")
+    page.get_by_role("link", name="Candidat précédent").click()
+    mention = page.locator(".ceres-mention").first.inner_text()
+    assert mention == f"Demande d'impression initiale transmise le {fr(date.today())}"  # P4
+    assert "Duplicata déjà demandés : 0" in page.locator("#duplicata-info").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger l'attestation de réussite (PDF)").click()
+    assert "CHEVALIER" in pdf_text(Path(download.value.path()).read_bytes())  # P4
+    # P5: a duplicata is refused before 7 days, with the date it becomes possible.
+    page.locator("label[for=conformes]").click()
+    page.get_by_role("button", name="Demander un duplicata").click()
+    assert "Un duplicata ne peut être demandé que 7 jours après la dernière demande" in page.locator(
+        "#erreur-formulaire").inner_text()
+    checker.check("duplicata-trop-tot")
+    rt = platform.runtimes["printing"].printing
+    real_clock = rt.clock
+    rt.clock = lambda: real_clock() + timedelta(days=8)
+    try:
+        page.locator("label[for=conformes]").click()
+        page.get_by_role("button", name="Demander un duplicata").click()
+        assert "Duplicata demandé pour Monsieur CHEVALIER Henri (1 au total)." in flash(page)
+        assert "Duplicata déjà demandés : 1" in page.locator("#duplicata-info").inner_text()
+    finally:
+        rt.clock = real_clock
+    checker.check("duplicata")
+    # P9: one of three sent: the session is now among the partial ones, and its count opens the list.
+    page.goto("/agent/impressions")
+    page.get_by_role("link", name="Sessions aux demandes d'impression partielles").click()
+    assert target["public_id"] in page.locator("#liste-impressions").inner_text()
+    assert "1 sur 3" in page.locator("#liste-impressions").inner_text()
+    checker.check("liste-partielles")
+
+
+def test_pnd_follow_up_and_address_correction_p7(web, platform, issuer):
+    from ceres_printing.afpa_simulator import AfpaSimulator
+
+    page, checker = web
+    seeder = platform.seeder
+    target = platform.sessions["a_imprimer"]
+    printing = platform.urls["printing"]
+    base = f"{printing}/sessions/{target['id']}/candidates/{ROUSSEAU}"
+    if requests.get(base, headers=seeder.ud, timeout=10).status_code != 200:
+        pytest.fail("the printing test must run first (it validates the session)", pytrace=False)
+    assert requests.post(f"{base}/verification", json={"conformes": True}, headers=seeder.ud, timeout=10).ok
+    assert requests.post(f"{base}/print-requests", json={"kind": "initial"}, headers=seeder.ud, timeout=10).ok
+    number = requests.get(base, headers=seeder.ud, timeout=10).json()["documents"][0]["number"]
+    afpa = AfpaSimulator(printing, issuer.issue("afpa-client", "afpa", ttl=3600), pnd={number})
+
+    def reported():  # the batch worker renders the PDFs first: the Afpa takes each batch once it is ready
+        afpa.run_once()
+        return requests.get(base, headers=seeder.ud, timeout=10).json()["pnd"]
+
+    wait_for(reported, timeout=120, what="the Afpa's PND report")
+
+    demo_login(page, checker, UD01)
+    page.goto(f"/agent/impressions/sessions/{target['id']}")
+    assert "PND" in page.locator("#candidats-impression tbody tr").nth(2).inner_text()
+    page.get_by_role("link", name="Madame ROUSSEAU Élodie").click()
+    assert "Pli non distribuable" in page.locator("#pnd").inner_text()
+    checker.check("pnd")
+    page.get_by_role("link", name="Corriger l'adresse du candidat").click()
+    assert page.get_by_label("Adresse (numéro et voie)").input_value() == "6 avenue Alsace-Lorraine"
+    page.get_by_label("Adresse (numéro et voie)").fill("")
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    assert page.locator("#address-lines-0-erreur").inner_text() == "Saisissez au moins une ligne d'adresse."
+    checker.check("adresse-manquante")
+    page.get_by_label("Adresse (numéro et voie)").fill("18 avenue Alsace-Lorraine")
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    assert "L'adresse du candidat est corrigée" in flash(page)
+    assert page.locator("h1").inner_text() == "Madame ROUSSEAU Élodie"
+    # P7: candidate.updated reaches printing, which has the same documents sent again — no duplicata.
+    wait_for(lambda: not requests.get(base, headers=seeder.ud, timeout=10).json()["pnd"], what="the resend")
+    page.reload()
+    assert page.locator("#pnd").count() == 0
+    assert "renvoyé le" in page.locator("#plis").inner_text()
+    assert "Duplicata déjà demandés : 0" in page.locator("#duplicata-info").inner_text()
+    checker.check("renvoye")
