@@ -224,8 +224,8 @@ def test_demo_login_shows_each_role_its_menu_and_dashboard(web):
         "Agent DREETS Auvergne-Rhône-Alpes (84)": (None, "région 84"),
         "DGEFP": (None, "périmètre national"),
         "Administrateur": (None, "périmètre national"),
-        "Centre de formation (GRETA de l'Ain)": (["Tableau de bord", "Centres et sites", "Vérifier un diplôme"],
-                                                 "SIRET 30012845100014"),
+        "Centre de formation (GRETA de l'Ain)": (["Tableau de bord", "Centres et sites", "Sessions du centre",
+                                                  "Mon centre", "Vérifier un diplôme"], "SIRET 30012845100014"),
     }
     for label, (menu, scope) in expected.items():
         demo_login(page, checker, label)

@@ -21,6 +21,7 @@ def _is_page_request() -> bool:
 
 def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: float = 30.0) -> None:
     from . import auth_views, establishments, pages  # noqa: F401  (their routes join the blueprint)
+    from . import centre_account, centre_sessions  # noqa: F401  (the centres' journeys: I1-I3, S1-S8)
     from . import agent_routes  # noqa: F401  (the agents' journeys: sessions, printing, agréments, pilotage)
 
     security.configure(app)

@@ -1,0 +1,369 @@
+"""The centre's exam sessions (S1–S8) through the sessions, establishments and candidates APIs: create a session on
+a site holding a valid agrément, the list with status and public id, enrol candidates (with the C1 duplicate
+warning), the jury, the DTE request, the convocations, the real end date, the results. The services decide (the
+workflow table, with the caller's scope); the pages offer the actions the service lists and show its reasons."""
+from __future__ import annotations
+
+import calendar
+import math
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, request, url_for
+
+from .agent_sessions import day_fr  # the date filters the templates use (jour, jour_heure)
+from .blueprint import allowed, api, bp, current_user, page
+from .client import ServiceError
+from .roles import CENTRES
+
+PARIS = ZoneInfo("Europe/Paris")
+PER_PAGE = 20
+DEFAULT_HOUR = "08:00"  # S2: a session starts at 08:00 unless the centre says otherwise
+DECISIONS = (("titre", "Titre obtenu"), ("partiel", "Réussite partielle (CCP obtenus)"), ("ajourne", "Ajourné(e)"),
+             ("absent", "Absent(e)"))
+GENRES = (("F", "Femme"), ("M", "Homme"))
+ENROL_WAIT_S = 5.0  # a new record reaches the sessions service by event, in well under a second here
+
+
+def months_before(day: date, months: int) -> date:
+    """S4's deadlines (3 months for the DTE, 1 for the convocations), the same day of an earlier month."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _deadlines(s: dict) -> dict:
+    starts_on = datetime.fromisoformat(s["starts_at"]).astimezone(PARIS).date()
+    return {"dte": months_before(starts_on, 3), "convocations": months_before(starts_on, 1)}
+
+
+def _titres() -> dict[str, dict]:
+    """code → latest version of the catalogue (libellé, CCPs)."""
+    latest: dict[str, dict] = {}
+    for titre in api("GET", "sessions", "/titres").data or []:
+        if titre["code"] not in latest or titre["version_date"] > latest[titre["code"]]["version_date"]:
+            latest[titre["code"]] = titre
+    return latest
+
+
+def _offers(titres: dict[str, dict]) -> list[tuple[str, str]]:
+    """S1: the (site, titre) pairs of the user's centres whose agrément is granted and valid today."""
+    offers = []
+    for siret in current_user()["sirets"]:
+        try:
+            centre = api("GET", "establishments", f"/centres/by-siret/{siret}").data
+        except ServiceError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        for site in api("GET", "establishments", f"/centres/{centre['id']}/sites").data or []:
+            if site.get("closed_at"):
+                continue
+            for agrement in api("GET", "establishments", f"/sites/{site['id']}/agrements").data or []:
+                if agrement["status"] == "accorde" and agrement.get("valid_today"):
+                    code = agrement["titre_code"]
+                    label = titres.get(code, {}).get("libelle", "")
+                    until = f" (agrément jusqu'au {day_fr(agrement['valid_until'])})" if agrement.get(
+                        "valid_until") else ""
+                    offers.append((f"{site['id']}|{code}", f"{site['name']} — {code} {label}{until}"))
+    return offers
+
+
+def _session(session_id: str) -> dict:
+    return api("GET", "sessions", f"/sessions/{session_id}").data
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.route("/centre/sessions")
+@allowed(*CENTRES)
+def centre_sessions():
+    number = _page_number()
+    found = api("GET", "sessions", "/sessions", params={"page": number, "per_page": PER_PAGE}).data
+    pages = max(1, math.ceil(found["total"] / PER_PAGE))
+    return page("centre/sessions.html", found=found, page_number=number, pages=pages, titres=_titres())
+
+
+def _session_form_errors(form: dict) -> dict[str, list[str]]:
+    errors = {}
+    if not form["offre"]:
+        errors["offre"] = ["Choisissez le site et le titre de la session."]
+    for name in ("starts_on", "ends_on"):
+        try:
+            date.fromisoformat(form[name]) if form[name] else None
+        except ValueError:
+            errors[name] = ["Date invalide (format attendu : JJ/MM/AAAA)."]
+    if not form["starts_on"]:
+        errors["starts_on"] = ["Saisissez la date de début de la session."]
+    try:
+        datetime.strptime(form["heure"], "%H:%M")
+    except ValueError:
+        errors["heure"] = ["Heure invalide (format attendu : HH:MM)."]
+    return errors
+
+
+@bp.route("/centre/sessions/nouvelle", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_new():
+    titres = _titres()
+    offers = _offers(titres)
+    form = {"offre": request.form.get("offre", ""), "starts_on": request.form.get("starts_on", "").strip(),
+            "ends_on": request.form.get("ends_on", "").strip(),
+            "heure": request.form.get("heure", "").strip() or DEFAULT_HOUR}
+    context = {"form": form, "offers": offers}
+    if request.method == "GET":
+        return page("centre/session_new.html", **context)
+    errors = _session_form_errors(form)
+    if errors:
+        return page("centre/session_new.html", 422, errors=errors, error_detail="Certaines données sont invalides.",
+                    **context)
+    site_id, _, titre_code = form["offre"].partition("|")
+    body = {"site_id": site_id, "titre_code": titre_code, "starts_on": form["starts_on"]}
+    if form["ends_on"]:
+        body["ends_on"] = form["ends_on"]
+    if form["heure"] != DEFAULT_HOUR:
+        start = datetime.combine(date.fromisoformat(form["starts_on"]),
+                                 datetime.strptime(form["heure"], "%H:%M").time(), tzinfo=PARIS)
+        body["starts_at"] = start.isoformat()
+    try:
+        created = api("POST", "sessions", "/sessions", json=body).data
+    except ServiceError as exc:
+        errors = dict(exc.errors)
+        for service_field, form_field in (("site_id", "offre"), ("titre_code", "offre"), ("starts_at", "heure")):
+            if service_field in errors:
+                errors.setdefault(form_field, []).extend(errors.pop(service_field))
+        status = exc.status if exc.status in (404, 409, 422) else 503
+        return page("centre/session_new.html", status, errors=errors, error_detail=exc.detail, **context)
+    flash(f"La session {created['public_id']} est créée (en préparation).", "success")
+    return redirect(url_for("web.centre_session", session_id=created["id"]))
+
+
+@bp.route("/centre/sessions/<session_id>")
+@allowed(*CENTRES)
+def centre_session(session_id: str):
+    s = _session(session_id)
+    return page("centre/session.html", s=s, deadlines=_deadlines(s), titre=_titres().get(s["titre_code"]),
+                decisions=dict(DECISIONS))
+
+
+def _refused(session_id: str, exc: ServiceError, **extra):
+    """Re-show the session with the service's reason at the top (and its field errors)."""
+    s = _session(session_id)
+    status = exc.status if exc.status in (403, 404, 409, 422) else 503
+    return page("centre/session.html", status, s=s, deadlines=_deadlines(s), titre=_titres().get(s["titre_code"]),
+                decisions=dict(DECISIONS), errors=exc.errors, error_detail=exc.detail, **extra)
+
+
+# --- S4: the DTE request and the convocations, each after a confirmation ------------------------------------------
+@bp.route("/centre/sessions/<session_id>/demande-dte", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_dte(session_id: str):
+    s = _session(session_id)
+    enrolled = sum(1 for c in s["candidats"] if c["state"] != "retire")
+    raw = request.form.get("candidate_count", str(enrolled)).strip()
+    form = {"candidate_count": raw}
+    context = {"s": s, "deadlines": _deadlines(s), "form": form, "step": "dte"}
+    if request.method == "GET":
+        return page("centre/session_confirm.html", **context)
+    if not raw.isdigit():
+        return page("centre/session_confirm.html", 422, errors={"candidate_count": [
+            "Saisissez un nombre de candidats (0 si le matériel a déjà été reçu)."]},
+            error_detail="Le nombre de candidats est invalide.", **context)
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/demande-dte", json={"candidate_count": int(raw)})
+    except ServiceError as exc:
+        return page("centre/session_confirm.html", exc.status if exc.status in (403, 404, 409, 422) else 503,
+                    errors=exc.errors, error_detail=exc.detail, **context)
+    flash(f"La demande de DTE est envoyée pour {int(raw)} candidat(s).", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+@bp.route("/centre/sessions/<session_id>/convocations", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_convocations(session_id: str):
+    s = _session(session_id)
+    context = {"s": s, "deadlines": _deadlines(s), "form": {}, "step": "convocations"}
+    if request.method == "GET":
+        return page("centre/session_confirm.html", **context)
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/convocations")
+    except ServiceError as exc:
+        return page("centre/session_confirm.html", exc.status if exc.status in (403, 404, 409) else 503,
+                    error_detail=exc.detail, **context)
+    flash("Les convocations sont envoyées.", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+# --- S6: the real end date ---------------------------------------------------------------------------------------
+@bp.route("/centre/sessions/<session_id>/date-fin-reelle", methods=["POST"])
+@allowed(*CENTRES)
+def centre_session_real_end(session_id: str):
+    raw = request.form.get("real_end_date", "").strip()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return _refused(session_id, ServiceError(422, "La date réelle de fin est invalide.", {
+            "real_end_date": ["Saisissez la date réelle de fin de la session (JJ/MM/AAAA)."]}), real_end=raw)
+    try:
+        api("POST", "sessions", f"/sessions/{session_id}/date-fin-reelle", json={"real_end_date": day.isoformat()})
+    except ServiceError as exc:
+        if exc.status == 409:  # the table's reason concerns the date typed: show it next to the field too
+            exc.errors.setdefault("real_end_date", [exc.detail])
+        return _refused(session_id, exc, real_end=raw)
+    flash(f"La date réelle de fin ({day_fr(day)}) est enregistrée.", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+# --- S7: the jury --------------------------------------------------------------------------------------------------
+@bp.route("/centre/sessions/<session_id>/jury", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_jury(session_id: str):
+    s = _session(session_id)
+    if request.method == "POST":
+        try:
+            api("POST", "sessions", f"/sessions/{session_id}/jury", json={"jure_id": request.form.get("jure_id", "")})
+        except ServiceError as exc:
+            habilites = api("GET", "sessions", f"/sessions/{session_id}/jures-a-convoquer").data
+            return page("centre/session_jury.html", exc.status if exc.status in (403, 404, 409, 422) else 503, s=s,
+                        habilites=habilites, errors=exc.errors, error_detail=exc.detail)
+        flash("Le juré est ajouté au jury.", "success")
+        return redirect(url_for("web.centre_session_jury", session_id=session_id))
+    habilites = api("GET", "sessions", f"/sessions/{session_id}/jures-a-convoquer").data
+    return page("centre/session_jury.html", s=s, habilites=habilites)
+
+
+@bp.route("/centre/sessions/<session_id>/jury/<jure_id>/retrait", methods=["POST"])
+@allowed(*CENTRES)
+def centre_session_jury_remove(session_id: str, jure_id: str):
+    api("DELETE", "sessions", f"/sessions/{session_id}/jury/{jure_id}")
+    flash("Le juré est retiré du jury.", "success")
+    return redirect(url_for("web.centre_session_jury", session_id=session_id))
+
+
+# --- candidates: find or create (C1), then enrol ---------------------------------------------------------------
+PERSON_FIELDS = ("genre", "nom_naissance", "prenoms", "birth_date", "birth_country_code", "birth_commune_code")
+
+
+def _person_body(form: dict) -> tuple[dict, dict[str, list[str]]]:
+    errors = {}
+    for name, message in (("genre", "Choisissez le genre."), ("nom_naissance", "Saisissez le nom de naissance."),
+                          ("prenoms", "Saisissez au moins un prénom."),
+                          ("birth_date", "Saisissez la date de naissance.")):
+        if not form[name]:
+            errors[name] = [message]
+    body = {"genre": form["genre"], "nom_naissance": form["nom_naissance"],
+            "prenoms": [p.strip() for p in form["prenoms"].split(",") if p.strip()],
+            "birth_date": form["birth_date"], "birth_country_code": form["birth_country_code"] or "99100"}
+    if form["birth_commune_code"]:
+        body["birth_commune_code"] = form["birth_commune_code"]
+    return body, errors
+
+
+def _enrol(session_id: str, candidate_id: int) -> None:
+    """Enrol; a record created a moment ago may not have reached the sessions service yet (by event): wait a
+    little for it rather than refuse."""
+    deadline = time.monotonic() + ENROL_WAIT_S
+    while True:
+        try:
+            api("POST", "sessions", f"/sessions/{session_id}/candidats", json={"candidate_id": candidate_id})
+            return
+        except ServiceError as exc:
+            if exc.status != 422 or "candidate_id" not in exc.errors or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@bp.route("/centre/sessions/<session_id>/candidats", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_candidates(session_id: str):
+    s = _session(session_id)
+    q = request.args.get("q", "").strip()
+    form = {k: request.form.get(k, "").strip() for k in PERSON_FIELDS}
+    context = {"s": s, "q": q, "form": form, "genres": GENRES, "found": None, "duplicates": None}
+    errors: dict[str, list[str]] = {}
+    if q:
+        try:
+            context["found"] = api("GET", "candidates", "/candidates", params={"q": q}).data["results"]
+        except ServiceError as exc:
+            if exc.status != 422:
+                raise
+            errors["q"] = exc.errors.get("q") or [exc.detail]
+    if request.method == "GET":
+        return page("centre/session_candidates.html", 422 if errors else 200, errors=errors,
+                    error_detail="La recherche n'a pas pu être faite." if errors else None, **context)
+    if request.form.get("candidate_id"):  # enrol an existing record (from the search or the duplicate warning)
+        candidate_id = int(request.form["candidate_id"]) if request.form["candidate_id"].isdigit() else 0
+        try:
+            _enrol(session_id, candidate_id)
+        except ServiceError as exc:
+            status = exc.status if exc.status in (403, 404, 409, 422) else 503
+            return page("centre/session_candidates.html", status, errors=exc.errors, error_detail=exc.detail,
+                        **context)
+        flash(f"Le candidat n° {candidate_id} est inscrit à la session.", "success")
+        return redirect(url_for("web.centre_session", session_id=session_id))
+    body, errors = _person_body(form)
+    if errors:
+        return page("centre/session_candidates.html", 422, errors=errors,
+                    error_detail="Certaines données du candidat sont manquantes.", **context)
+    try:
+        created = api("POST", "candidates", "/candidates", json=body).data
+    except ServiceError as exc:
+        if exc.code == "probable_duplicate":  # C1: show the records that already exist, to enrol one of them
+            check = {k: body[k] for k in ("nom_naissance", "prenoms", "birth_date", "birth_country_code")}
+            check["birth_commune_code"] = body.get("birth_commune_code")
+            context["duplicates"] = api("POST", "candidates", "/candidates/duplicates", json=check).data["duplicates"]
+        status = exc.status if exc.status in (403, 409, 422) else 503
+        return page("centre/session_candidates.html", status, errors=exc.errors, error_detail=exc.detail, **context)
+    try:
+        _enrol(session_id, created["id"])
+    except ServiceError as exc:
+        flash(f"Le dossier n° {created['id']} est créé, mais l'inscription a été refusée : {exc.detail}", "warning")
+        return redirect(url_for("web.centre_session", session_id=session_id))
+    flash(f"Le dossier n° {created['id']} ({created['nom_naissance']} {' '.join(created['prenoms'])}) est créé et "
+          "inscrit à la session.", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+# --- S8: the results -----------------------------------------------------------------------------------------------
+@bp.route("/centre/sessions/<session_id>/resultats", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_results(session_id: str):
+    s = _session(session_id)
+    titre = _titres().get(s["titre_code"]) or {"ccps": []}
+    candidates = [c for c in s["candidats"] if c["state"] != "retire"]
+    context = {"s": s, "titre": titre, "candidates": candidates, "decisions": DECISIONS}
+    if request.method == "GET":
+        chosen = {c["candidate_id"]: {"decision": c["decision"] or "", "ccps": c["ccps_obtained"]} for c in candidates}
+        return page("centre/session_results.html", chosen=chosen, **context)
+    chosen, results, errors = {}, [], {}
+    for index, c in enumerate(candidates):
+        cid = c["candidate_id"]
+        decision = request.form.get(f"decision-{cid}", "")
+        ccps = request.form.getlist(f"ccps-{cid}")
+        chosen[cid] = {"decision": decision, "ccps": ccps}
+        if decision:
+            results.append({"candidate_id": cid, "decision": decision, "ccps_obtained": ccps})
+    if not results:
+        errors["_"] = ["Choisissez la décision du jury pour chaque candidat."]
+        return page("centre/session_results.html", 422, chosen=chosen, errors=errors,
+                    error_detail="Aucune décision n'a été saisie.", **context)
+    try:
+        api("PUT", "sessions", f"/sessions/{session_id}/resultats", json={"results": results})
+    except ServiceError as exc:
+        # results.<i>.decision → the field of that candidate
+        for key, messages in exc.errors.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "results" and parts[1].isdigit() and int(parts[1]) < len(results):
+                errors[f"decision-{results[int(parts[1])]['candidate_id']}"] = messages
+            else:
+                errors[key] = messages
+        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        return page("centre/session_results.html", status, chosen=chosen, errors=errors, error_detail=exc.detail,
+                    **context)
+    flash("Les résultats sont enregistrés : la session attend la validation de l'unité départementale.", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
