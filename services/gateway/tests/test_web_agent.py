@@ -350,3 +350,66 @@ def test_pnd_follow_up_and_address_correction_p7(web, platform, issuer):
     assert "renvoyé le" in page.locator("#plis").inner_text()
     assert "Duplicata déjà demandés : 0" in page.locator("#duplicata-info").inner_text()
     checker.check("renvoye")
+
+
+# --- 3. agréments (E7) and the activation letter ------------------------------------------------------------------
+def test_dreets_instructs_grants_refuses_and_withdraws_agrements_e7(web):
+    page, checker = web
+    demo_login(page, checker, "Agent DREETS Auvergne-Rhône-Alpes (84)")
+    page.get_by_role("link", name="Agréments", exact=True).first.click()
+    assert page.locator("#etat-vide").is_visible()
+    page.get_by_label("Rechercher un site").fill("lyonnais")
+    page.get_by_role("button", name="Rechercher").click()
+    assert page.locator("#sites tbody tr").count() == 2
+    checker.check("sites")
+    page.get_by_role("link", name="Institut lyonnais — Villeurbanne").click()
+    rows = page.locator("#agrements tbody tr")
+    assert rows.count() == 1 and "accordé" in rows.first.inner_text() and "oui" in rows.first.inner_text()
+    checker.check("site")
+    page.get_by_label("Code du titre").fill("TP-99999")
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    assert page.locator("#erreur-formulaire").is_visible()  # the service's refusal, in the page
+    checker.check("titre-inconnu")
+    page.get_by_label("Code du titre").fill("TP-00391")
+    page.get_by_role("button", name="Enregistrer la demande").click()
+    assert "Demande d'agrément enregistrée pour le titre TP-00391" in flash(page)
+    row = page.locator("#agrements tbody tr", has_text="TP-00391")
+    assert "en cours d'instruction" in row.inner_text()
+    row.get_by_role("link", name="Accorder l'agrément TP-00391").click()
+    page.get_by_label("Accordé à partir du").fill(date.today().isoformat())
+    page.get_by_label("Jusqu'au").fill("2031-12-31")  # beyond the titre's end of validity (15/03/2027)
+    page.get_by_role("button", name="Confirmer : accorder").click()
+    assert page.locator("#erreur-formulaire").is_visible()
+    checker.check("au-dela-du-titre")
+    page.get_by_label("Jusqu'au").fill("2027-03-15")
+    page.get_by_role("button", name="Confirmer : accorder").click()
+    assert "Agrément TP-00391 : accordé." in flash(page)
+    assert "15/03/2027" in page.locator("#agrements tbody tr", has_text="TP-00391").inner_text()
+    # Withdraw: a confirmation page, and the reason is required.
+    page.locator("#agrements tbody tr", has_text="TP-00463").get_by_role(
+        "link", name="Retirer l'agrément TP-00463").click()
+    assert "Confirmez la décision" in page.locator("#confirmation").inner_text()
+    page.get_by_role("button", name="Confirmer : retirer").click()
+    assert page.locator("#reason-erreur").inner_text() == "Le motif est obligatoire."
+    checker.check("retrait-sans-motif")
+    page.get_by_label("Motif (obligatoire)").fill("Contrôle défavorable")
+    page.get_by_role("button", name="Confirmer : retirer").click()
+    assert "Agrément TP-00463 : retiré." in flash(page)
+    assert "non" in page.locator("#agrements tbody tr", has_text="TP-00463").inner_text()
+    checker.check("retire")
+
+
+def test_agent_shows_a_centre_activation_code_and_prints_its_letter(web):
+    page, checker = web
+    demo_login(page, checker, "Agent DREETS Auvergne-Rhône-Alpes (84)")
+    page.goto("/agent/agrements?q=lyonnais")
+    page.get_by_role("link", name="Courrier d'activation de INSTITUT LYONNAIS").first.click()
+    facts = page.locator("#code-activation").inner_text()
+    assert "41822976100014" in facts
+    checker.check("code")
+    letter = page.request.get(page.locator("#courrier").get_attribute("href"))
+    assert letter.headers["content-type"] == "application/pdf"
+    text = pdf_text(letter.body())
+    assert "41822976100014" in text or "CERES" in text
+    code = facts.split("Code d'activation")[1].split("\n")[1].strip()
+    assert code and code.replace("-", "").replace(" ", "") in text.replace("-", "").replace(" ", "")

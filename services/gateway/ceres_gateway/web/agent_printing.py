@@ -21,14 +21,14 @@ def _candidates(session_id: str) -> dict:
     return api("GET", "printing", f"/sessions/{session_id}/candidates").data
 
 
-def _pdf(path: str, filename: str, disposition: str) -> Response:
-    """A PDF from printing, passed through with the user's token (the JSON client does not carry bytes)."""
+def pdf_from(service: str, path: str, filename: str, disposition: str) -> Response:
+    """A PDF from a service, passed through with the user's token (the JSON client does not carry bytes)."""
     http = client()
     try:
-        answer = http.http.get(f"{http.urls['printing']}{path}", timeout=http.timeout,
+        answer = http.http.get(f"{http.urls[service]}{path}", timeout=http.timeout,
                                headers={"Authorization": f"Bearer {session.get('token')}", "Accept": "application/pdf"})
     except Exception as exc:  # requests' errors: the service is down
-        raise ServiceError(503, "Le service « printing » est momentanément indisponible.") from exc
+        raise ServiceError(503, f"Le service « {service} » est momentanément indisponible.") from exc
     if answer.status_code == 401:
         raise SessionExpired()
     if answer.status_code != 200 or answer.headers.get("Content-Type", "").split(";")[0] != "application/pdf":
@@ -79,7 +79,7 @@ def agent_print_preview(session_id: str, candidate_id: int, number: str):
     """P2: the preview, read-only (no stamp, signature, Marque État, watermark), opened by the browser."""
     if not number.replace("-", "").isalnum():
         abort(404)
-    return _pdf(f"/sessions/{session_id}/candidates/{candidate_id}/documents/{number}/preview",
+    return pdf_from("printing", f"/sessions/{session_id}/candidates/{candidate_id}/documents/{number}/preview",
                 f"apercu-{number}.pdf", "inline")
 
 
@@ -87,7 +87,7 @@ def agent_print_preview(session_id: str, candidate_id: int, number: str):
 @allowed(*AGENTS)
 def agent_print_attestation(session_id: str, candidate_id: int):
     """P4: the attestation de réussite, to be signed by the service."""
-    return _pdf(f"/sessions/{session_id}/candidates/{candidate_id}/attestation",
+    return pdf_from("printing", f"/sessions/{session_id}/candidates/{candidate_id}/attestation",
                 f"attestation-reussite-{candidate_id}.pdf", "attachment")
 
 

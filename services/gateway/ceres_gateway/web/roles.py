@@ -32,6 +32,7 @@ MENU = (
     MenuEntry("web.register_centre", "Enregistrer un centre", AGENTS),  # E2
     MenuEntry("web.agent_sessions", "Sessions", AGENTS),  # S5, S8: the scope's sessions
     MenuEntry("web.agent_printing_board", "Impressions", AGENTS),  # P1-P9
+    MenuEntry("web.agent_agrements", "Agréments", AGENTS),  # E7 (decided by the DREETS)
     MenuEntry("web.centre_sessions", "Sessions du centre", CENTRES),  # S1-S8
     MenuEntry("web.centre_home", "Mon centre", CENTRES),  # I2, I3: attach, members, invitations
     MenuEntry("web.verify", "Vérifier un diplôme", frozenset()),  # B1: everyone, signed in or not
