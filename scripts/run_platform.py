@@ -22,6 +22,8 @@ def main() -> int:
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL")}
     env["CERES_VAR_DIR"] = str(var)
+    # Identity is reached only through the gateway, which sets X-Forwarded-For to the visitor's address.
+    env.setdefault("IDENTITY_TRUST_PROXY", "1")
     procs: dict[str, subprocess.Popen] = {}
     python = sys.executable
 

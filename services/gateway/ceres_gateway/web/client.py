@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 import requests
+from flask import has_request_context, request
 
 from ceres_shared import correlation
 
@@ -53,6 +54,9 @@ class ServiceClient:
     def call(self, method: str, service: str, path: str, *, token: str | None = None, json=None,
              params=None) -> Result:
         headers = {"Accept": "application/json", "X-Correlation-ID": correlation.get() or ""}
+        if has_request_context() and request.remote_addr:
+            # The visitor's address, not ours: identity's rate limits count per visitor (IDENTITY_TRUST_PROXY).
+            headers["X-Forwarded-For"] = request.remote_addr
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
