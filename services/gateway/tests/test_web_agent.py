@@ -413,3 +413,76 @@ def test_agent_shows_a_centre_activation_code_and_prints_its_letter(web):
     assert "41822976100014" in text or "CERES" in text
     code = facts.split("Code d'activation")[1].split("\n")[1].strip()
     assert code and code.replace("-", "").replace(" ", "") in text.replace("-", "").replace(" ", "")
+
+
+# --- 4. DGEFP and administrator (catalogue, S4, S9) ---------------------------------------------------------------
+def test_dgefp_edits_and_imports_the_titres_catalogue(web):
+    import json
+
+    page, checker = web
+    demo_login(page, checker, "DGEFP")
+    assert "Titres" in menu_labels(page) and "Opérations de masse" not in menu_labels(page)
+    page.get_by_role("link", name="Titres", exact=True).first.click()
+    assert "TP-00463" in page.locator("#titres").inner_text()
+    checker.check("catalogue")
+    page.get_by_role("link", name="Modifier TP-00258").first.click()
+    page.get_by_label("Niveau (3 à 8)").fill("9")
+    page.get_by_role("button", name="Enregistrer").click()
+    assert page.locator("#level-erreur").inner_text() == "Niveau entre 3 et 8."
+    checker.check("niveau-invalide")
+    page.get_by_label("Niveau (3 à 8)").fill("4")
+    page.get_by_role("button", name="Enregistrer").click()
+    assert "Le titre TP-00258" in flash(page) and "est modifié" in flash(page)
+    page.get_by_role("button", name="Importer").click()
+    assert page.locator("#fichier-erreur").inner_text() == "Choisissez un fichier CSV ou JSON."
+    titre = {"code": "TP-01999", "version_date": "2024-01-10", "libelle": "Agent de test du web", "kind": "TP",
+             "level": 3, "nsf_codes": ["214r"], "rncp": "RNCP1999", "ccps": []}
+    page.get_by_label("Fichier du catalogue").set_input_files(files=[{
+        "name": "titres.json", "mimeType": "application/json", "buffer": json.dumps([titre]).encode()}])
+    page.get_by_role("button", name="Importer").click()
+    assert "Catalogue importé" in flash(page)
+    assert "Agent de test du web" in page.locator("#titres").inner_text()
+    checker.check("importe")
+
+
+def test_admin_opens_a_relaxation_and_runs_a_mass_operation_s4_s9(web, platform):
+    page, checker = web
+    demo_login(page, checker, "Administrateur")
+    page.get_by_role("link", name="Assouplissements", exact=True).first.click()
+    assert page.locator("#aucune-periode").is_visible()
+    page.get_by_label("Du").fill("2026-03-10")
+    page.get_by_label("Au").fill("2026-03-01")
+    page.get_by_label("Motif (obligatoire)").fill("Confinement")
+    page.get_by_role("button", name="Ouvrir la période").click()
+    assert page.locator("#ends_on-erreur").inner_text() == "La fin de la période ne peut pas précéder son début."
+    checker.check("periode-invalide")
+    page.get_by_label("Au").fill("2026-04-30")
+    page.get_by_role("button", name="Ouvrir la période").click()
+    assert "La période d'assouplissement est ouverte." in flash(page)
+    assert "Confinement" in page.locator("#periodes").inner_text()
+    checker.check("periode")
+
+    page.get_by_role("link", name="Opérations de masse", exact=True).first.click()
+    page.get_by_role("button", name="Voir les sessions concernées (aperçu)").click()
+    assert page.locator("#erreur-formulaire").is_visible()  # at least one status
+    page.locator("label[for=statut-en_preparation]").click()
+    page.get_by_label("Début à partir du").fill((date.today() + timedelta(days=160)).isoformat())
+    page.get_by_label("Début jusqu'au").fill((date.today() + timedelta(days=168)).isoformat())
+    page.get_by_role("button", name="Voir les sessions concernées (aperçu)").click()
+    assert "Aperçu : 9 sessions concernées" in page.locator("#apercu").inner_text()
+    checker.check("apercu")
+    before = platform.seeder.call("GET", "/sessions?status=annulee&per_page=1", platform.seeder.ud)["total"]
+    assert before <= 1  # the dry run changed nothing
+    page.get_by_label("Opération").select_option("annuler")
+    page.get_by_label("Motif (obligatoire)").fill("Confinement régional")
+    page.get_by_role("button", name="Appliquer aux 9 sessions").click()
+    page.wait_for_url("**/agent/operations-masse/*")
+    assert page.locator("#barre").is_visible()
+    checker.check("progression")
+    wait_for(lambda: page.reload() and "terminée" in page.locator("#etat").inner_text(), timeout=30,
+             what="the mass operation")
+    assert "9 sessions traitées" in page.locator("#etat").inner_text()
+    assert "Progression : 100 %" in page.locator("#progression").inner_text()
+    after = platform.seeder.call("GET", "/sessions?status=annulee&per_page=1", platform.seeder.ud)["total"]
+    assert after == before + 9
+    checker.check("terminee")

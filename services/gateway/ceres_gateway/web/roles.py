@@ -33,6 +33,9 @@ MENU = (
     MenuEntry("web.agent_sessions", "Sessions", AGENTS),  # S5, S8: the scope's sessions
     MenuEntry("web.agent_printing_board", "Impressions", AGENTS),  # P1-P9
     MenuEntry("web.agent_agrements", "Agréments", AGENTS),  # E7 (decided by the DREETS)
+    MenuEntry("web.agent_titres", "Titres", frozenset({"dgefp", "admin"})),  # catalogue
+    MenuEntry("web.agent_relaxations", "Assouplissements", frozenset({"admin"})),  # S4
+    MenuEntry("web.agent_mass", "Opérations de masse", frozenset({"admin"})),  # S9
     MenuEntry("web.centre_sessions", "Sessions du centre", CENTRES),  # S1-S8
     MenuEntry("web.centre_home", "Mon centre", CENTRES),  # I2, I3: attach, members, invitations
     MenuEntry("web.verify", "Vérifier un diplôme", frozenset()),  # B1: everyone, signed in or not
