@@ -59,8 +59,8 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(250))
     commune_code: Mapped[str] = mapped_column(String(5))
     commune_label: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    departement: Mapped[str] = mapped_column(String(3))
-    region: Mapped[str] = mapped_column(String(3))
+    departement: Mapped[str] = mapped_column(String(3), index=True)  # 0004: S10 agréments by territory
+    region: Mapped[str] = mapped_column(String(3), index=True)
     zone: Mapped[str] = mapped_column(String(5))
     closed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
 
@@ -76,7 +76,8 @@ class Agrement(Base):
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
 
-    __table_args__ = (Index("ix_agrements_status_until", "status", "valid_until"),)  # 0004: S10 agréments to follow
+    __table_args__ = (Index("ix_agrements_status_until", "status", "valid_until",  # 0004: S10 agréments to follow
+                            postgresql_include=["site_id", "titre_code"]),)
 
 
 class Candidate(Base):
@@ -124,8 +125,9 @@ class ExamSession(Base):
         Index("ix_sessions_region_starts", "region", "starts_at", postgresql_include=_COUNTED),
         Index("ix_sessions_starts", "starts_at", postgresql_include=_COUNTED),
         Index("ix_sessions_centre", "centre_id"),
-        Index("ix_sessions_site", "site_id"),
-        Index("ix_sessions_status_ends", "status", "ends_at"),  # 0004: B2 results overdue
+        # 0004: S10 agréments to follow (withdrawn ones with sessions planned), B2 results overdue.
+        Index("ix_sessions_site_titre", "site_id", "titre_code"),
+        Index("ix_sessions_status_ends", "status", "ends_at", postgresql_include=["site_id", "titre_code"]),
     )
 
     @validates("starts_at", "ends_at", "convocation_at")
@@ -268,4 +270,7 @@ class Warning(Base):
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("uq_deadline_warning", "kind", "subject_id", "due_date", unique=True),)
+    __table_args__ = (Index("uq_deadline_warning", "kind", "subject_id", "due_date", unique=True),
+                      # 0004: the dashboard's warnings, due from a week ago on / results overdue
+                      Index("ix_deadline_warnings_due", "due_date"),
+                      Index("ix_deadline_warnings_kind_due", "kind", "due_date"))

@@ -33,6 +33,11 @@ STATUS_LABELS = {  # S3, as users read them
 STATUSES = tuple(STATUS_LABELS)
 OPEN = frozenset({EN_PREPARATION, DTE_ENVOYEE, CONVOCATIONS_ENVOYEES})
 
+# B2: a session's deadline warning calls for action while the session is in these statuses; once it moves on, the
+# warning is resolved (removed).
+WARNING_PENDING = {"dte": frozenset({EN_PREPARATION}), "convocations": frozenset({DTE_ENVOYEE}),
+                   "results": frozenset({CONVOCATIONS_ENVOYEES}), "habilitation": OPEN}
+
 CENTRE = frozenset({"centre", "gestionnaire"})
 UD = frozenset({"ud", "deets"})  # DEETS: the UD of overseas départements
 ADMIN = frozenset({"admin"})

@@ -5,14 +5,14 @@ import logging
 import threading
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, or_, select, true
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..clock import PARIS
 from ..domain import rules
-from ..domain.workflow import CENTRE, DTE_ENVOYEE, EN_PREPARATION, OPEN, STATUS_LABELS
+from ..domain.workflow import CENTRE, CONVOCATIONS_ENVOYEES, DTE_ENVOYEE, EN_PREPARATION, OPEN, STATUS_LABELS
 from ..models import Agrement, Centre, ExamSession, Habilitation, Jure, JuryMember, SessionCount, Site, Titre, Warning
 from . import counts
 from .sessions import scope_clause, territory_clause
@@ -20,8 +20,10 @@ from .sessions import scope_clause, territory_clause
 log = logging.getLogger(__name__)
 HORIZON_DAYS = 15  # warn this many days before a deadline
 PROLONGATION_HORIZON_DAYS = 60
+RESULTS_DELAY_DAYS = 15  # B2: results still not entered this many days after the session's end are overdue
 AGREMENT_HORIZON_MONTHS = 6  # S10: an agrément ending within 6 months is to follow (time to instruct a renewal)
 AGREMENT_ROWS = 50
+WARNING_ROWS = 100
 
 
 def dashboard(session: Session, principal) -> dict:
@@ -80,11 +82,13 @@ def agrements_to_follow(session: Session, principal, today: date) -> dict:
     base = select(Agrement, Site).join(Site, Site.site_id == Agrement.site_id).where(place)
     horizon = rules.add_months(today, AGREMENT_HORIZON_MONTHS)
     ending = base.where(Agrement.status == "accorde", Agrement.valid_until >= today, Agrement.valid_until <= horizon)
-    planned = (select(func.count()).where(ExamSession.site_id == Agrement.site_id,
-                                          ExamSession.titre_code == Agrement.titre_code,
-                                          ExamSession.status.in_(OPEN), ExamSession.ends_at >= _midnight(today))
-               .correlate(Agrement).scalar_subquery())
-    withdrawn = (base.add_columns(planned.label("planned")).where(Agrement.status == "retire", planned > 0))
+    planned = (select(Agrement.agrement_id, func.count().label("planned"))
+               .join(ExamSession, and_(ExamSession.site_id == Agrement.site_id,
+                                       ExamSession.titre_code == Agrement.titre_code))
+               .where(Agrement.status == "retire", ExamSession.status.in_(OPEN),
+                      ExamSession.ends_at >= _midnight(today))
+               .group_by(Agrement.agrement_id).subquery())
+    withdrawn = base.add_columns(planned.c.planned).join(planned, planned.c.agrement_id == Agrement.agrement_id)
     return {
         "horizon_mois": AGREMENT_HORIZON_MONTHS,
         "expirant": _agrement_list(session, ending.order_by(Agrement.valid_until, Agrement.agrement_id),
@@ -98,9 +102,9 @@ def agrements_to_follow(session: Session, principal, today: date) -> dict:
 def _agrement_list(session: Session, stmt, text: str) -> dict:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = []
-    for row in session.execute(stmt.limit(AGREMENT_ROWS)):
+    for row in session.execute(stmt.limit(AGREMENT_ROWS)):  # walks the index in order, stops early
         a, site = row[0], row[1]
-        planned = row[2] if len(row) > 2 else None
+        planned = row.planned if "planned" in row._fields else None
         items.append({"agrement_id": a.agrement_id, "titre_code": a.titre_code, "site_id": a.site_id,
                       "site": site.name, "departement": site.departement, "valid_until": a.valid_until,
                       "status": a.status, "sessions_programmees": planned,
@@ -110,7 +114,9 @@ def _agrement_list(session: Session, stmt, text: str) -> dict:
 
 
 def warnings_in_scope(session: Session, principal, today) -> list[Warning]:
-    recent = Warning.due_date >= today - timedelta(days=7)
+    """The warnings of the caller's territory still to act on (a session's warnings are removed once it moves past
+    the step they were about, sessions._resolve_warnings): those due from a week ago on, and results overdue however
+    old. Two queries, each walking its index in due-date order."""
     if principal.role in CENTRE:
         place = Warning.session_id.in_(select(ExamSession.id).where(scope_clause(principal)))
     elif principal.national:
@@ -118,7 +124,12 @@ def warnings_in_scope(session: Session, principal, today) -> list[Warning]:
     else:
         place = or_(Warning.departement.in_(principal.departements), Warning.region.in_(principal.regions),
                     Warning.departement.is_(None))
-    return list(session.scalars(select(Warning).where(recent, place).order_by(Warning.due_date).limit(100)))
+    week_ago = today - timedelta(days=7)
+    recent = list(session.scalars(select(Warning).where(place, Warning.due_date >= week_ago)
+                                  .order_by(Warning.due_date).limit(WARNING_ROWS)))
+    overdue = list(session.scalars(select(Warning).where(place, Warning.kind == "results", Warning.due_date < week_ago)
+                                   .order_by(Warning.due_date).limit(WARNING_ROWS)))
+    return sorted(overdue + recent, key=lambda w: w.due_date)[:WARNING_ROWS]
 
 
 def _warning_dict(w: Warning) -> dict:
@@ -144,8 +155,28 @@ def scan(rt) -> int:
                                                                ExamSession.starts_at.between(low, high))):
                 due = rules.add_months(rules.paris_day(s.starts_at), -months)
                 raised += _raise(session, rt, kind, s.id, s, due, f"{s.public_id} : {text.format(due=_fr(due))}.")
+        raised += _scan_results(session, rt, today)
         raised += _scan_habilitations(session, rt, today)
         raised += _scan_prolongations(session, rt, today)
+    return raised
+
+
+def _scan_results(session: Session, rt, today) -> int:
+    """Sessions ended (on their real end date, or their planned end while it is not entered, S6) more than
+    RESULTS_DELAY_DAYS days ago whose results are still not entered; the warning's due date is the last day the
+    results were expected."""
+    raised = 0
+    limit = today - timedelta(days=RESULTS_DELAY_DAYS)
+    for s in session.scalars(select(ExamSession).where(ExamSession.status == CONVOCATIONS_ENVOYEES,
+                                                       or_(ExamSession.ends_at < _midnight(today),
+                                                           ExamSession.real_end_date.is_not(None)))):
+        ended = s.real_end_date or rules.paris_day(s.ends_at)
+        if ended >= limit:  # the due date (end + RESULTS_DELAY_DAYS) is not passed yet
+            continue
+        which = "date réelle de fin" if s.real_end_date else "fin prévue, date réelle non saisie"
+        raised += _raise(session, rt, "results", s.id, s, ended + timedelta(days=RESULTS_DELAY_DAYS),
+                         f"{s.public_id} : résultats en retard, non saisis {RESULTS_DELAY_DAYS} jours après la fin "
+                         f"de la session ({which} : {_fr(ended)}).")
     return raised
 
 

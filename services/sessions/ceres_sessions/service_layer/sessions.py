@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
-from sqlalchemy import false, or_, select, true, update
+from sqlalchemy import delete, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from ceres_shared.errors import ApiError, Conflict, NotFound
@@ -12,8 +12,9 @@ from ceres_shared.errors import ApiError, Conflict, NotFound
 from .. import clock
 from ..clock import PARIS
 from ..domain import rules
-from ..domain.workflow import ANNULEE, CENTRE, EN_PREPARATION, VALIDEE, Decision, Facts, decide
-from ..models import Agrement, Candidate, Centre, Counter, Enrolment, ExamSession, Relaxation, Site, Titre, Transition
+from ..domain.workflow import ANNULEE, CENTRE, EN_PREPARATION, VALIDEE, WARNING_PENDING, Decision, Facts, decide
+from ..models import (Agrement, Candidate, Centre, Counter, Enrolment, ExamSession, Relaxation, Site, Titre, Transition,
+                      Warning)
 from . import catalogue, jury
 
 DEFAULT_END_HOUR = time(17, 0)
@@ -196,12 +197,19 @@ def _after_step(session, principal, s, action, previous, reason, decision: Decis
     rt.audit.record(session, entity_type="session", entity_id=s.id, action=action, actor=principal.label,
                     actor_role=principal.role, before=before, after=session_fields(s), reason=reason)
     if s.status != previous:
+        _resolve_warnings(session, s)
         payload = event_payload(session, s, previous=previous, reason=reason)
         rt.outbox.record(session, "session.status_changed", payload)
         if s.status == ANNULEE:
             rt.outbox.record(session, "session.cancelled", payload)
         if s.status == VALIDEE:
             rt.outbox.record(session, "session.validated", validated_payload(session, s))
+
+
+def _resolve_warnings(session: Session, s: ExamSession) -> None:
+    """B2: the session moved on: its warnings about an earlier step are resolved."""
+    done = [kind for kind, statuses in WARNING_PENDING.items() if s.status not in statuses]
+    session.execute(delete(Warning).where(Warning.session_id == s.id, Warning.kind.in_(done)))
 
 
 def _record_transition(session, principal, s, action, previous, reason, relaxation_id) -> None:

@@ -1,5 +1,6 @@
 """S10: the dashboard's counts table, kept in the same transaction as every change of a session
-(service_layer/counts.py), back-filled here from the sessions already recorded; B2 and S10 indexes.
+(service_layer/counts.py), back-filled here from the sessions already recorded; indexes for B2 (results overdue)
+and the S10 agréments to follow.
 
 Revision ID: 0004
 Revises: 0003
@@ -34,8 +35,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_session_counts_departement_month", "session_counts", ["departement", "month"])
     op.create_index("ix_session_counts_region_month", "session_counts", ["region", "month"])
-    op.create_index("ix_sessions_status_ends", "sessions", ["status", "ends_at"])
-    op.create_index("ix_agrements_status_until", "agrements", ["status", "valid_until"])
+    # Covering on PostgreSQL (SQLite ignores INCLUDE): withdrawn agréments meet their open sessions index-only.
+    op.create_index("ix_sessions_status_ends", "sessions", ["status", "ends_at"],
+                    postgresql_include=["site_id", "titre_code"])
+    op.create_index("ix_agrements_status_until", "agrements", ["status", "valid_until"],
+                    postgresql_include=["site_id", "titre_code"])
+    op.create_index("ix_deadline_warnings_due", "deadline_warnings", ["due_date"])
+    op.create_index("ix_deadline_warnings_kind_due", "deadline_warnings", ["kind", "due_date"])
+    op.drop_index("ix_sessions_site", table_name="sessions")  # the new index serves lookups by site alone too
+    op.create_index("ix_sessions_site_titre", "sessions", ["site_id", "titre_code"])
+    op.create_index("ix_sites_departement", "sites", ["departement"])
+    op.create_index("ix_sites_region", "sites", ["region"])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(
@@ -62,6 +72,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deadline_warnings_kind_due", table_name="deadline_warnings")
+    op.drop_index("ix_deadline_warnings_due", table_name="deadline_warnings")
+    op.drop_index("ix_sites_region", table_name="sites")
+    op.drop_index("ix_sites_departement", table_name="sites")
+    op.drop_index("ix_sessions_site_titre", table_name="sessions")
+    op.create_index("ix_sessions_site", "sessions", ["site_id"])
     op.drop_index("ix_agrements_status_until", table_name="agrements")
     op.drop_index("ix_sessions_status_ends", table_name="sessions")
     op.drop_table("session_counts")
