@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ceres_shared.db import new_metadata
@@ -57,8 +57,8 @@ class Site(Base):
     code_postal: Mapped[str | None] = mapped_column(String(5))
     commune_code: Mapped[str] = mapped_column(String(5))
     commune_label: Mapped[str | None] = mapped_column(String(120))
-    departement: Mapped[str] = mapped_column(String(3), index=True)
-    region: Mapped[str] = mapped_column(String(3), index=True)
+    departement: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(String(3))
     zone: Mapped[str] = mapped_column(String(5))
     representant: Mapped[str | None] = mapped_column(String(200))
     siret: Mapped[str | None] = mapped_column(String(14), index=True)
@@ -71,6 +71,9 @@ class Site(Base):
     centre: Mapped[Centre] = relationship(back_populates="sites")
     agrements: Mapped[list["Agrement"]] = relationship(back_populates="site", order_by="Agrement.titre_code")
     __mapper_args__ = {"version_id_col": version}
+    # a territory's sites and their centres from the index alone (scope of agents, I4; migration 0004)
+    __table_args__ = (Index("ix_sites_departement_centre", "departement", "centre_id"),
+                      Index("ix_sites_region_centre", "region", "centre_id"))
 
 
 class Titre(Base):

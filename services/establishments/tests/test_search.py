@@ -66,7 +66,8 @@ def test_e6_counts_stop_at_the_cap_and_pages_stay_in_name_order(est, as_, monkey
     monkeypatch.setattr(search_module, "COUNT_CAP", 2)  # the 10 000 of production, at the demo's scale
     capped = _found(client, dgefp, "l", per_page=2, type="SITE")
     assert capped["counts"]["SITE"] == 2 and capped["counts_capped"]["SITE"] is True
-    assert capped["count_labels"]["SITE"] == "plus de 10 000"
+    assert capped["count_labels"]["SITE"] == "plus de 2"  # « plus de 10 000 » in production
+    assert search_module.count_label(3803, False) == "3\u202f803"
     # past the cap, the page is still the first names of ALL matches, not of an arbitrary capped subset
     assert [s["name"] for s in capped["sites"]] == names[:2]
     second = _found(client, dgefp, "l", per_page=1, page=2, type="SITE")

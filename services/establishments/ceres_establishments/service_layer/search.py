@@ -32,7 +32,9 @@ class SearchResult:
 
 
 def count_label(n: int, capped: bool) -> str:
-    return "plus de 10 000" if capped else f"{n:,}".replace(",", "\u202f")
+    """What the screen shows: « 3 803 », or « plus de 10 000 » past the cap."""
+    figure = f"{n:,}".replace(",", "\u202f")  # French thousands separator: a narrow no-break space
+    return f"plus de {figure}" if capped else figure
 
 
 def _words_condition(column, words: list[str], dialect: str):
