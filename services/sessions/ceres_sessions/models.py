@@ -127,7 +127,8 @@ class ExamSession(Base):
         Index("ix_sessions_centre", "centre_id"),
         # 0004: S10 agréments to follow (withdrawn ones with sessions planned), B2 results overdue.
         Index("ix_sessions_site_titre", "site_id", "titre_code"),
-        Index("ix_sessions_status_ends", "status", "ends_at", postgresql_include=["site_id", "titre_code"]),
+        Index("ix_sessions_status_ends", "status", "ends_at",
+              postgresql_include=["site_id", "titre_code", "departement", "region"]),
     )
 
     @validates("starts_at", "ends_at", "convocation_at")

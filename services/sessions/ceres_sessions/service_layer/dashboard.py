@@ -86,7 +86,7 @@ def agrements_to_follow(session: Session, principal, today: date) -> dict:
                .join(ExamSession, and_(ExamSession.site_id == Agrement.site_id,
                                        ExamSession.titre_code == Agrement.titre_code))
                .where(Agrement.status == "retire", ExamSession.status.in_(OPEN),
-                      ExamSession.ends_at >= _midnight(today))
+                      ExamSession.ends_at >= _midnight(today), scope_clause(principal))
                .group_by(Agrement.agrement_id).subquery())
     withdrawn = base.add_columns(planned.c.planned).join(planned, planned.c.agrement_id == Agrement.agrement_id)
     return {
@@ -95,22 +95,29 @@ def agrements_to_follow(session: Session, principal, today: date) -> dict:
                                    "L'agrément prend fin le {until} : renouvellement à demander."),
         "retires_avec_sessions": _agrement_list(
             session, withdrawn.order_by(Site.departement, Agrement.agrement_id),
-            "Agrément retiré : {planned} session(s) encore programmée(s) sur ce site."),
+            "Agrément retiré : {planned} session(s) encore programmée(s) sur ce site.", few=True),
     }
 
 
-def _agrement_list(session: Session, stmt, text: str) -> dict:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def _agrement_list(session: Session, stmt, text: str, *, few: bool = False) -> dict:
+    """The first rows and how many in all: in one query with a window count when the rows are few (an anomaly
+    list), else a count then the first rows in index order (the walk stops early)."""
+    if few:
+        stmt = stmt.add_columns(func.count().over().label("total"))
+        total = None
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = []
-    for row in session.execute(stmt.limit(AGREMENT_ROWS)):  # walks the index in order, stops early
+    for row in session.execute(stmt.limit(AGREMENT_ROWS)):
         a, site = row[0], row[1]
+        total = row.total if few else total
         planned = row.planned if "planned" in row._fields else None
         items.append({"agrement_id": a.agrement_id, "titre_code": a.titre_code, "site_id": a.site_id,
                       "site": site.name, "departement": site.departement, "valid_until": a.valid_until,
                       "status": a.status, "sessions_programmees": planned,
                       "message": text.format(until=_fr(a.valid_until) if a.valid_until else "…", planned=planned),
                       "liste": f"/sessions?site_id={a.site_id}&titre_code={a.titre_code}"})
-    return {"count": total, "agrements": items}
+    return {"count": total or 0, "agrements": items}
 
 
 def warnings_in_scope(session: Session, principal, today) -> list[Warning]:

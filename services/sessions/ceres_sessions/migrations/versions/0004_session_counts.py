@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.create_index("ix_session_counts_region_month", "session_counts", ["region", "month"])
     # Covering on PostgreSQL (SQLite ignores INCLUDE): withdrawn agréments meet their open sessions index-only.
     op.create_index("ix_sessions_status_ends", "sessions", ["status", "ends_at"],
-                    postgresql_include=["site_id", "titre_code"])
+                    postgresql_include=["site_id", "titre_code", "departement", "region"])
     op.create_index("ix_agrements_status_until", "agrements", ["status", "valid_until"],
                     postgresql_include=["site_id", "titre_code"])
     op.create_index("ix_deadline_warnings_due", "deadline_warnings", ["due_date"])
