@@ -110,3 +110,12 @@ def test_migrations_go_down_and_up_again(make_runtime):
         assert "outbox" not in inspect(runtime.engine).get_table_names()
         runtime.upgrade_database()
         assert "outbox" in inspect(runtime.engine).get_table_names()
+
+
+def test_a_number_beyond_the_database_range_is_bad_input_not_a_crash(make_runtime, issuer):
+    """Found by tests/test_api_fuzz.py: an id past PostgreSQL's integer range reached the database."""
+    runtime = make_runtime("candidates")
+    client = app_for(runtime).test_client()
+    response = client.get("/candidates/11664972458308", headers=bearer(issuer.issue("a1", "admin")))
+    assert response.status_code == 422
+    assert response.json["detail"] == "Une valeur dépasse les limites acceptées."

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, json, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,13 @@ def install(app: Flask) -> None:
         if status == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: DataError):
+        # The database refused a value the schemas let through (a number beyond the column's range, say):
+        # bad input, not a crash.
+        log.warning("value refused by the database: %s", exc.orig)
+        return problem(422, "Une valeur dépasse les limites acceptées.", code="out_of_range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
