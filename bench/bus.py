@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--per-tx", type=int, default=50, help="events per producer transaction (burst)")
     parser.add_argument("--rate", type=int, default=300, help="events/s in the paced phase")
     parser.add_argument("--paced-seconds", type=float, default=15)
+    parser.add_argument("--consumers", type=int, default=1, help="consumer processes on the service's queue")
     parser.add_argument("--quick", action="store_true", help="about a minute: 5,000 events, 8 s paced")
     parser.add_argument("--consumer", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -116,9 +117,13 @@ def bench(infra, args) -> int:
     outbox = Outbox("bench_producer", platform)
     relay = OutboxRelay(producer_engine, outbox, bus, SUBSCRIPTIONS)
     relay.publish_pending()  # declares the exchange and the consumer's queue
-    consumer = subprocess.Popen([sys.executable, __file__, "--consumer", consumer_url, amqp_url, exchange],
-                                stdout=subprocess.PIPE, text=True)
-    assert consumer.stdout.readline().strip() == "ready"
+    consumers = [
+        subprocess.Popen([sys.executable, __file__, "--consumer", consumer_url, amqp_url, exchange],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(args.consumers)
+    ]
+    for consumer in consumers:
+        assert consumer.stdout.readline().strip() == "ready"
     relay_thread = threading.Thread(target=relay.run, daemon=True)
     relay_thread.start()
     commits: list[tuple[int, str, float]] = []
@@ -162,8 +167,9 @@ def bench(infra, args) -> int:
     finally:
         relay.stop()
         relay_thread.join(10)
-        consumer.terminate()
-        consumer.wait(10)
+        for consumer in consumers:
+            consumer.terminate()
+            consumer.wait(10)
 
     with consumer_engine.connect() as conn:
         rows = conn.execute(select(handled.c.seq, handled.c.phase, handled.c.handled_at)).all()
@@ -180,6 +186,7 @@ def bench(infra, args) -> int:
     figures = {
         "events": args.events,
         "per_tx": args.per_tx,
+        "consumers": args.consumers,
         "events_per_s": round(events_per_s, 1),
         "producer_commit_per_s": round(args.events / produced, 1),
         "paced_rate": args.rate,
