@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from ceres_shared.workers import PeriodicWorker
 
 from .. import clock
 from ..clock import PARIS
@@ -240,21 +241,11 @@ def _fr(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-class DeadlineScanner:
+class DeadlineScanner(PeriodicWorker):
     """Extra worker of the runtime (B2): scans every `interval` seconds."""
 
-    def __init__(self, rt, interval: float = 300.0):
-        self.rt = rt
-        self.interval = interval
-        self.stopping = threading.Event()
+    interval = 300.0
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                scan(self.rt)
-            except Exception:  # noqa: BLE001 - keep scanning after a database hiccup
-                log.exception("deadline scan failed")
-            self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def tick(self) -> bool:
+        scan(self.rt)
+        return False

@@ -4,7 +4,6 @@ transaction each), so a run of thousands of sessions shows its progress and surv
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from datetime import datetime, time
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
 from ceres_shared.errors import ApiError
+from ceres_shared.workers import PeriodicWorker
 
 from .. import clock
 from ..clock import PARIS
@@ -101,23 +101,8 @@ def _apply_one(session: Session, rt, op: MassOperation, actor: Principal, sessio
         return False
 
 
-class MassOperationWorker:
-    """Extra worker of the runtime: processes mass-operation jobs."""
+class MassOperationWorker(PeriodicWorker):
+    """Extra worker of the runtime: processes mass-operation jobs, a chunk per tick."""
 
-    def __init__(self, rt, interval: float = 1.0):
-        self.rt = rt
-        self.interval = interval
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                busy = run_chunk(self.rt)
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.exception("mass operation chunk failed")
-                busy = False
-            if not busy:
-                self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def tick(self) -> bool:
+        return run_chunk(self.rt)
