@@ -16,7 +16,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -222,7 +222,8 @@ def _on(day: date, today: date):
     if day >= today:
         yield
         return
-    clock.fix(datetime.combine(day, time(10, 0), tzinfo=clock.PARIS))
+    # In UTC, like the real clock: the moments the service stamps (created, DTE, validated) are stored alike.
+    clock.fix(datetime.combine(day, time(10, 0), tzinfo=clock.PARIS).astimezone(timezone.utc))
     try:
         yield
     finally:
