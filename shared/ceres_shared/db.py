@@ -1,7 +1,9 @@
 """Engines and sessions for a service's own database (PostgreSQL in production, SQLite embedded)."""
 from __future__ import annotations
 
-from sqlalchemy import MetaData, create_engine, event
+from datetime import timezone
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,3 +44,21 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class AwareDateTime(TypeDecorator):
+    """A timestamp that always comes back timezone-aware (UTC). PostgreSQL keeps the zone; SQLite (embedded mode)
+    stores none and would hand back naive datetimes that neither compare with aware ones nor pass the contracts."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None and dialect.name == "sqlite":
+            return value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from ceres_shared.db import new_metadata
+from ceres_shared.db import AwareDateTime, new_metadata
 
 from .clock import PARIS
 from ceres_shared.platform_tables import PlatformTables
@@ -39,7 +39,7 @@ class Titre(Base):
     prolongation_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     ccps: Mapped[list] = mapped_column(JSON)
     ccs_of: Mapped[str | None] = mapped_column(String(12), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 # --- projections (from establishments and candidates) -------------------------------------------------------------
@@ -106,17 +106,17 @@ class ExamSession(Base):
     region: Mapped[str] = mapped_column(String(3), active_history=True)
     site_commune_code: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(30), active_history=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), active_history=True)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    convocation_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(AwareDateTime(), active_history=True)
+    ends_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    convocation_at: Mapped[datetime] = mapped_column(AwareDateTime())
     real_end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    dte_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+    dte_requested_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True,
                                                               active_history=True)
     dte_candidate_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     under_relaxation: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
-    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    validated_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     validated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
     __table_args__ = (
@@ -165,7 +165,7 @@ class Transition(Base):
     to_status: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(120))
     actor_role: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     relaxation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -177,7 +177,7 @@ class Enrolment(Base):
     state: Mapped[str] = mapped_column(String(10))  # inscrit, retire, absent
     decision: Mapped[str | None] = mapped_column(String(10), nullable=True)
     ccps_obtained: Mapped[list] = mapped_column(JSON, default=list)
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class Relaxation(Base):
@@ -189,7 +189,7 @@ class Relaxation(Base):
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
 
 class Counter(Base):
@@ -253,8 +253,8 @@ class MassOperation(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(120))
     created_role: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
 
 
 class Warning(Base):
@@ -269,7 +269,7 @@ class Warning(Base):
     region: Mapped[str | None] = mapped_column(String(3), nullable=True)
     due_date: Mapped[date] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text)
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
     __table_args__ = (Index("uq_deadline_warning", "kind", "subject_id", "due_date", unique=True),
                       # 0004: the dashboard's warnings, due from a week ago on / results overdue

@@ -16,6 +16,10 @@ from ..config import BusSettings, embedded_bus_options
 def connect(bus: BusSettings, **kwargs) -> Connection:
     options = {} if bus.is_amqp else embedded_bus_options()
     options.update(kwargs.pop("transport_options", {}))
+    if not bus.is_amqp:
+        from .fs_transport import Transport
+
+        kwargs.setdefault("transport", Transport)
     return Connection(bus.url, transport_options=options, heartbeat=kwargs.pop("heartbeat", 0), **kwargs)
 
 

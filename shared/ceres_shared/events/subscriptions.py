@@ -41,8 +41,6 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "print.document_status",
     ),
     "printing": (
-        "centre.registered",
-        "centre.updated",
         "site.created",
         "site.updated",
         "site.closed",
