@@ -119,3 +119,11 @@ def test_a_number_beyond_the_database_range_is_bad_input_not_a_crash(make_runtim
     response = client.get("/candidates/11664972458308", headers=bearer(issuer.issue("a1", "admin")))
     assert response.status_code == 422
     assert response.json["detail"] == "Une valeur dépasse les limites acceptées."
+
+
+def test_a_service_may_not_subscribe_to_an_event_it_does_not_handle(make_runtime):
+    """Bound but unhandled, every such event would end in the dead-letter queue: the worker refuses to start."""
+    runtime = make_runtime("printing", migrate=False)
+    runtime.handlers.pop("site.closed")
+    with pytest.raises(ValueError, match="site.closed"):
+        runtime.make_consumer()

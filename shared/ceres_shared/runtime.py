@@ -84,6 +84,10 @@ class Runtime:
         return OutboxRelay(self.engine, self.outbox, self.settings.bus, self.subscriptions)
 
     def make_consumer(self) -> EventConsumer:
+        unhandled = set(self.subscriptions.get(self.service, ())) - set(self.handlers)
+        if unhandled:
+            # Bound but unhandled, every such event would end in the dead-letter queue.
+            raise ValueError(f"{self.service} subscribes to {sorted(unhandled)} but has no handler for them")
         return EventConsumer(
             self.service,
             self.engine,

@@ -59,10 +59,6 @@ class EventConsumer:
         unexpected = set(handlers) - allowed
         if unexpected:
             raise ValueError(f"{service} handles {sorted(unexpected)} but does not subscribe to them")
-        unhandled = allowed - set(handlers)
-        if handlers and unhandled:
-            # Bound but unhandled, every such event would end in the dead-letter queue.
-            raise ValueError(f"{service} subscribes to {sorted(unhandled)} but has no handler for them")
         self.service = service
         self.engine = engine
         self.inbox = tables.inbox
