@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# A 64-bit auto-increment key; SQLite only auto-increments INTEGER PRIMARY KEY columns.
+BIGID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def new_metadata() -> MetaData:

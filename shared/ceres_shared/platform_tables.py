@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
     DateTime,
     Index,
@@ -15,8 +14,7 @@ from sqlalchemy import (
     func,
 )
 
-# SQLite only auto-increments INTEGER PRIMARY KEY columns.
-_BIGID = BigInteger().with_variant(Integer(), "sqlite")
+from .db import BIGID
 
 
 class PlatformTables:
@@ -26,7 +24,7 @@ class PlatformTables:
         self.outbox = Table(
             "outbox",
             metadata,
-            Column("id", _BIGID, primary_key=True, autoincrement=True),
+            Column("id", BIGID, primary_key=True, autoincrement=True),
             Column("event_id", String(36), nullable=False, unique=True),
             Column("event_type", String(80), nullable=False),
             Column("body", Text, nullable=False),
@@ -53,7 +51,7 @@ class PlatformTables:
         self.audit = Table(
             "audit_log",
             metadata,
-            Column("id", _BIGID, primary_key=True, autoincrement=True),
+            Column("id", BIGID, primary_key=True, autoincrement=True),
             Column("entity_type", String(60), nullable=False),
             Column("entity_id", String(64), nullable=False),
             Column("action", String(60), nullable=False),

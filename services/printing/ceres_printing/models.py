@@ -12,13 +12,12 @@ from sqlalchemy import (JSON, BigInteger, Date, DateTime, ForeignKey, Index, Int
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ceres_shared.db import new_metadata
+from ceres_shared.db import BIGID, new_metadata
 from ceres_shared.platform_tables import PlatformTables
 
 metadata = new_metadata()
 platform = PlatformTables(metadata)
 
-_BIGID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -89,7 +88,7 @@ class Candidacy(Base):
 
     __tablename__ = "candidacy"
     __table_args__ = (UniqueConstraint("session_id", "candidate_id", name="uq_candidacy_session_candidate"),)
-    id: Mapped[int] = mapped_column(_BIGID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("validated_session.session_id"), index=True)
     candidate_id: Mapped[int] = mapped_column(BigInteger, index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -113,7 +112,7 @@ class Document(Base):
 
 class PrintRequest(Base):
     __tablename__ = "print_request"
-    id: Mapped[int] = mapped_column(_BIGID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # initial, duplicata, resend (P7)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -124,7 +123,7 @@ class PrintItem(Base):
     """One document printed and posted once: what the Afpa reports on (B3)."""
 
     __tablename__ = "print_item"
-    id: Mapped[int] = mapped_column(_BIGID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("print_request.id"), index=True)
     document_number: Mapped[str] = mapped_column(ForeignKey("document.number"), index=True)
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)

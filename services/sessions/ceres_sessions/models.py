@@ -7,14 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from ceres_shared.db import AwareDateTime, new_metadata
+from ceres_shared.db import BIGID, AwareDateTime, new_metadata
 
 from .clock import PARIS
 from ceres_shared.platform_tables import PlatformTables
 
 metadata = new_metadata()
 platform = PlatformTables(metadata)
-_BIGID = BigInteger().with_variant(Integer(), "sqlite")
 _COUNTED = ["status", "dte_requested_at", "under_relaxation"]
 
 
@@ -158,7 +157,7 @@ class Transition(Base):
     """Every step of a session: who, when, from, to, why (append-only, S3)."""
 
     __tablename__ = "session_transitions"
-    id: Mapped[int] = mapped_column(_BIGID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
