@@ -127,12 +127,23 @@ class JuryAdd(Strict):
     jure_id = fields.Str(required=True)
 
 
+# The list's sortable columns (a whitelist: never a column name taken from the query as is); "-" sorts descending.
+SORT_COLUMNS = ("public_id", "titre_code", "departement", "starts_at", "ends_at", "status")
+SORTS = SORT_COLUMNS + tuple(f"-{c}" for c in SORT_COLUMNS)
+
+
 class SessionQuery(Strict):
     status = fields.Str(load_default=None, validate=validate.OneOf(STATUSES))
     starts_from = fields.Date(load_default=None)
     starts_to = fields.Date(load_default=None)
     site_id = fields.Str(load_default=None, validate=validate.Length(max=64))
     titre_code = fields.Str(load_default=None, validate=validate.Length(max=12))
+    # S10: the dashboard's DTE and relaxation counts open the sessions they count.
+    dte_requested = fields.Bool(load_default=None)
+    under_relaxation = fields.Bool(load_default=None)
+    sort = fields.Str(load_default="-starts_at", validate=validate.OneOf(SORTS, error=(
+        "Tri inconnu : colonnes possibles " + ", ".join(SORT_COLUMNS) + " (précédées de « - » pour l'ordre "
+        "décroissant).")))
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
@@ -71,11 +71,20 @@ def _done(s: ExamSession, status: int = 200):
     return _detail(s), status
 
 
+def _sort_key(sort: str):
+    """The whitelisted column (schemas.SORTS); statuses in their workflow order (S3), not alphabetically."""
+    name = sort.removeprefix("-")
+    column = (case({status: rank for rank, status in enumerate(STATUS_LABELS)}, value=ExamSession.status)
+              if name == "status" else getattr(ExamSession, name))
+    return column.desc() if sort.startswith("-") else column.asc()
+
+
 @blp.route("")
 @require("session.read")
 @blp.arguments(SessionQuery, location="query")
 def list_sessions(query: dict):
-    """Sessions of the caller's scope (I4), newest first; the dashboard's counts open this list."""
+    """Sessions of the caller's scope (I4), newest first unless sorted otherwise; the dashboard's counts open this
+    list (S10)."""
     session = db()
     stmt = select(ExamSession).where(uc.scope_clause(current_principal()))
     if query["status"]:
@@ -87,10 +96,19 @@ def list_sessions(query: dict):
             stmt = stmt.where(getattr(ExamSession, name) == query[name])
     if query["starts_to"]:
         stmt = stmt.where(ExamSession.starts_at <= uc.rules.at_eight(query["starts_to"]).replace(hour=23))
+    if query["dte_requested"] is not None:
+        requested = ExamSession.dte_requested_at.is_not(None)
+        stmt = stmt.where(requested if query["dte_requested"] else ~requested)
+    if query["under_relaxation"] is not None:
+        stmt = stmt.where(ExamSession.under_relaxation.is_(query["under_relaxation"]))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = session.scalars(stmt.order_by(ExamSession.starts_at.desc(), ExamSession.id)
+    order = [_sort_key(query["sort"])]
+    if query["sort"].removeprefix("-") != "starts_at":
+        order.append(ExamSession.starts_at.desc())  # ties: newest first, as unsorted
+    page = session.scalars(stmt.order_by(*order, ExamSession.id)
                            .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"]))
-    return {"total": total, "page": query["page"], "sessions": _OUT.dump(list(page), many=True)}
+    return {"total": total, "page": query["page"], "sort": query["sort"],
+            "sessions": _OUT.dump(list(page), many=True)}
 
 
 @blp.route("", methods=["POST"])

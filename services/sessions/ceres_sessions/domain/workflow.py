@@ -120,6 +120,13 @@ def _postponed_not_in_past(f: Facts) -> str | None:
     return None
 
 
+def _new_start_not_past(f: Facts) -> str | None:
+    """S5 with S2: a centre moving the start date cannot move it into the past (creation refuses it too)."""
+    if f.new_starts_on is not None and f.new_starts_on != f.starts_on and f.new_starts_on < f.today:
+        return "La nouvelle date de début ne peut pas être passée."
+    return None
+
+
 def _real_end_plausible(f: Facts) -> str | None:
     day = f.real_end_date
     if day is None:
@@ -156,7 +163,7 @@ C_DATES = Condition("S5", _dates_in_order)
 WORKFLOW: dict[str, Action] = {
     # S5: the centre edits the start date ("informations pratiques") only while the session is being prepared.
     "modifier_dates": Action("modifier les dates de la session", frozenset({EN_PREPARATION}), CENTRE,
-                             conditions=(C_DATES,)),
+                             conditions=(Condition("S5", _new_start_not_past), C_DATES)),
     # S4: DTE at least 3 months ahead, 0 candidates allowed; lifted during a relaxation period.
     "demander_dte": Action("demander le DTE", frozenset({EN_PREPARATION}), CENTRE, DTE_ENVOYEE,
                            (Condition("S4", _dte_in_time, waived_by_relaxation=True),)),
