@@ -176,6 +176,16 @@ def request_agrement(data, site_id):
                                               data["titre_version"], data["reason"]))
 
 
+@blp.route("/agrements")
+@blp.arguments(s.AgrementListQuery, location="query")
+@blp.response(200, s.AgrementListOut)
+@require("agrement.read")
+def list_agrements_by_status(args):
+    """E7: the scope's agréments of one status (by default « en cours d'instruction »: what the DREETS has to
+    decide), oldest request first, a page at a time."""
+    return agrements.list_by_status(db(), current_principal(), args["status"], args["page"], args["per_page"])
+
+
 @blp.route("/agrements/<agrement_id>")
 @blp.response(200, s.AgrementOut)
 @require("agrement.read")

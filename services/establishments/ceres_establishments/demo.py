@@ -1,5 +1,6 @@
 """Demo data (embedded mode, `flask seed-demo`): the centre de reprise holding one misplaced site, four centres in
-Ain, Rhône, Paris and La Réunion with their sites, and granted agréments for TP-00463 and TP-00391. Idempotent, with
+Ain, Rhône, Paris and La Réunion with their sites, granted agréments for TP-00463 and TP-00391, and requests still
+« en cours d'instruction » for the DREETS 84 and the DEETS of La Réunion to decide (E7). Idempotent, with
 deterministic ids so that other services agree on them. Seeded through the same use cases as the API."""
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ TITRES = [
 GRANTED = {("41822976100014", 1): ["TP-00463"], ("41822976100014", 2): ["TP-00463"],
            ("30012845100014", 1): ["TP-00463"], ("52231548000015", 1): ["TP-00391"],
            ("63840117400013", 1): ["TP-00391", "TP-00463"], ("00000000000000", 1): ["TP-00391"]}
+# requests left « en cours d'instruction » (E7): Lyon 3e and Bourg-en-Bresse (région 84), Saint-Pierre (région 04)
+PENDING = {("41822976100014", 1): ["TP-00391"], ("30012845100014", 1): ["TP-00391"],
+           ("63840117400013", 2): ["TP-00391"]}
 
 
 def _ensure_titres(session) -> None:
@@ -80,4 +84,11 @@ def seed(runtime) -> None:
                 end = next(t[3] for t in TITRES if t[0] == code)
                 agrements.decide(runtime, session, SYSTEM, agrement_id, "grant",
                                  valid_from=date(today.year - 1, 1, 1), valid_until=end)
+        for (siret, n), codes in PENDING.items():
+            site_id = sites.site_id_for(siret, n)
+            for code in codes:
+                agrement_id = agrements.agrement_id_for(site_id, code)
+                if session.scalar(select(Agrement.id).where(Agrement.id == agrement_id)) is None:
+                    agrements.request_agrement(runtime, session, SYSTEM, site_id, code, None, agrement_id=agrement_id,
+                                               reason="Demande du centre (démonstration)")
         session.commit()

@@ -107,6 +107,8 @@ class Agrement(Base):
     site: Mapped[Site] = relationship(back_populates="agrements")
     decisions: Mapped[list["AgrementDecision"]] = relationship(order_by="AgrementDecision.id")
     __mapper_args__ = {"version_id_col": version}
+    # E7: a status's queue (« en cours d'instruction ») joined to the territory's sites (migration 0005)
+    __table_args__ = (Index("ix_agrements_status_site", "status", "site_id"),)
 
 
 class AgrementDecision(Base):

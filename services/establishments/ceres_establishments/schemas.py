@@ -178,6 +178,50 @@ class DecisionOut(Schema):
     at = fields.DateTime()
 
 
+class AgrementListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.Str(load_default="en_instruction", validate=validate.OneOf(
+        AGREMENT_STATUSES, error="Statut inconnu : " + ", ".join(AGREMENT_STATUSES) + "."))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10_000, error="Page invalide."))
+    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
+
+
+class _SiteBrief(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    commune_label = fields.Str(allow_none=True)
+    departement = fields.Str()
+    region = fields.Str()
+
+
+class _CentreBrief(Schema):
+    id = fields.Str()
+    siret = fields.Str()
+    raison_sociale = fields.Str()
+
+
+class AgrementListItem(Schema):
+    id = fields.Str()
+    titre_code = fields.Str()
+    titre_version = fields.Date()
+    titre_libelle = fields.Str(allow_none=True)
+    status = fields.Str()
+    requested_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    site = fields.Nested(_SiteBrief)
+    centre = fields.Nested(_CentreBrief)
+
+
+class AgrementListOut(Schema):
+    total = fields.Int()
+    page = fields.Int()
+    per_page = fields.Int()
+    status = fields.Str()
+    agrements = fields.List(fields.Nested(AgrementListItem))
+
+
 class AgrementOut(Schema):
     id = fields.Str()
     site_id = fields.Str()

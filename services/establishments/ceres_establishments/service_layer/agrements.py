@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
@@ -18,8 +18,8 @@ from ..domain.rules import (
     STATUS_LABELS,
     agrement_period_errors,
 )
-from ..models import Agrement, AgrementDecision, Titre
-from .access import require_site
+from ..models import Agrement, AgrementDecision, Centre, Site, Titre
+from .access import require_site, site_filter
 from .common import agrement_payload, invalid, now, snapshot
 from .sites import get_site
 
@@ -122,3 +122,24 @@ def decide(rt: Runtime, session: Session, p: Principal, agrement_id: str, action
     if action in AGREMENT_EVENTS:
         rt.outbox.record(session, AGREMENT_EVENTS[action], agrement_payload(agrement))
     return agrement
+
+
+def list_by_status(session: Session, p: Principal, status: str, page: int, per_page: int) -> dict:
+    """E7: the agréments of one status within the caller's scope (a DREETS's région, an UD's département, a
+    centre's sites), oldest request first — the queue a DREETS instructs. The scope is a WHERE, never a filter
+    applied after reading."""
+    stmt = (select(Agrement, Site, Centre, Titre.libelle)
+            .join(Site, Site.id == Agrement.site_id)
+            .join(Centre, Centre.id == Site.centre_id)
+            .outerjoin(Titre, and_(Titre.code == Agrement.titre_code, Titre.version_date == Agrement.titre_version))
+            .where(Agrement.status == status, site_filter(p)))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.order_by(Agrement.created_at, Agrement.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return {"total": total, "page": page, "per_page": per_page, "status": status, "agrements": [
+        {"id": a.id, "titre_code": a.titre_code, "titre_version": a.titre_version, "titre_libelle": libelle,
+         "status": a.status, "requested_at": a.created_at, "updated_at": a.updated_at,
+         "site": {"id": site.id, "name": site.name, "commune_label": site.commune_label,
+                  "departement": site.departement, "region": site.region},
+         "centre": {"id": centre.id, "siret": centre.siret, "raison_sociale": centre.raison_sociale}}
+        for a, site, centre, libelle in rows]}
