@@ -27,7 +27,7 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class IdentityConfig:
-    public_url: str  # where the links of the mails point (the gateway's /api/identity)
+    public_url: str  # the gateway's /api/identity: where the API links of the mails point
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     argon2_parallelism: int = 2
@@ -54,6 +54,13 @@ class IdentityConfig:
     purge_interval: float = 600.0
     keys_dir: Path | None = None
     trust_proxy: bool = False
+    web_url: str | None = None  # the gateway's web pages (log-in, new password); else derived from public_url
+
+    @property
+    def web_base(self) -> str:
+        """Where a person's links open a page: the gateway's root, not identity's API (its pages run no script
+        under the gateway's Content-Security-Policy)."""
+        return (self.web_url or self.public_url.rstrip("/").removesuffix("/api/identity")).rstrip("/")
 
     @classmethod
     def from_env(cls, settings: Settings) -> "IdentityConfig":
@@ -70,6 +77,7 @@ class IdentityConfig:
             mail_dir=var_dir() / "mail",
             keys_dir=Path(os.environ.get("IDENTITY_KEYS_DIR", var_dir() / "keys")),
             trust_proxy=os.environ.get("IDENTITY_TRUST_PROXY") == "1",
+            web_url=os.environ.get("IDENTITY_WEB_URL") or None,
         )
         if not settings.embedded and not cfg.smtp_url and os.environ.get("CERES_TESTING") != "1":
             raise ConfigError("SMTP_URL is required in production mode")

@@ -26,6 +26,7 @@ from .domain import botcheck
 from .service_layer.mail import send_due, transport_for
 
 PUBLIC = "http://identity.test"
+WEB_PAGES = ("/mot-de-passe/nouveau",)  # the gateway's pages the mails open (service_layer/accounts.py)
 PASSWORD = "Un-Mot2passe-solide"
 
 
@@ -116,9 +117,12 @@ class Portal:
         return re.search(r"https?://\S+", message.get_content()).group(0)
 
     def follow(self, url: str):
-        """Open a mailed link (GET shows a page) and return the token it carries."""
+        """Open a mailed link (GET shows a page) and return the token it carries. A link to one of the gateway's
+        web pages (new password) is not identity's to show: its token only, and no page."""
         parts = urlsplit(url)
         assert url.startswith(PUBLIC)
+        if parts.path in WEB_PAGES:
+            return parse_qs(parts.query)["token"][0], None
         page = self.client.get(parts.path + "?" + parts.query)
         assert page.status_code == 200 and page.mimetype == "text/html"
         return parse_qs(parts.query)["token"][0], page

@@ -135,7 +135,21 @@ def test_no_user_enumeration_through_sign_up(portal):
     assert known.status_code == unknown.status_code == 202
     assert known.json == unknown.json
     # Only the mailbox's owner learns the account exists.
-    assert "a déjà un compte CERES" in portal.last_mail("known@example.fr").get_content()
+    content = portal.last_mail("known@example.fr").get_content()
+    assert "a déjà un compte CERES" in content
+    # Its links open the gateway's pages: log-in, and the form asking for a new password.
+    lines = content.splitlines()
+    assert "Pour vous connecter : http://identity.test/connexion" in lines
+    assert "Si vous avez oublié votre mot de passe : http://identity.test/mot-de-passe/oublie" in lines
+
+
+def test_mail_links_open_the_gateways_web_pages_wherever_identitys_api_is_published():
+    from ceres_identity.config import IdentityConfig
+
+    behind_gateway = IdentityConfig(public_url="https://ceres.example/api/identity/")
+    assert behind_gateway.web_base == "https://ceres.example"
+    elsewhere = IdentityConfig(public_url="https://api.ceres.example/identity", web_url="https://ceres.example/")
+    assert elsewhere.web_base == "https://ceres.example"
 
 
 def test_login_brute_force_locks_the_address_whether_or_not_it_exists(portal):
@@ -150,8 +164,10 @@ def test_login_brute_force_locks_the_address_whether_or_not_it_exists(portal):
     assert portal.login("ghost@example.fr").status_code == 429  # same answer for an address without account
     # A reset by mail unlocks the account.
     portal.client.post("/auth/password-reset", json={"email": "target@example.fr"})
-    token, page = portal.follow(portal.link_in(portal.last_mail("target@example.fr")))
-    assert 'name="password"' in page.get_data(as_text=True)
+    link = portal.link_in(portal.last_mail("target@example.fr"))
+    # The link opens the gateway's web page (identity's own would run no script under the gateway's CSP).
+    assert link.startswith("http://identity.test/mot-de-passe/nouveau?token=")
+    token, _ = portal.follow(link)
     new = "Nouveau-Mot2passe-sur"
     done = portal.client.post("/auth/password-reset/confirm",
                               json={"token": token, "password": new, "password_confirmation": new})

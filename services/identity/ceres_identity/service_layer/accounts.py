@@ -70,6 +70,15 @@ def link(ident: Identity, path: str, token: str) -> str:
     return f"{ident.config.public_url}{path}?token={token}"
 
 
+# The gateway's web pages that the mails open (services/gateway/ceres_gateway/web/auth_views.py).
+LOGIN_PAGE, FORGOTTEN_PAGE, NEW_PASSWORD_PAGE = "/connexion", "/mot-de-passe/oublie", "/mot-de-passe/nouveau"
+
+
+def page_link(ident: Identity, path: str, token: str | None = None) -> str:
+    """A link to one of the gateway's pages (its forms post with a CSRF token, work without script)."""
+    return f"{ident.config.web_base}{path}" + (f"?token={token}" if token else "")
+
+
 def signup_challenge(ident: Identity) -> dict:
     cfg = ident.config
     return {"ticket": botcheck.issue_ticket(ident.secret_key, cfg.pow_bits), "pow_bits": cfg.pow_bits,
@@ -114,7 +123,7 @@ def signup(session: Session, rt, data: dict, ip: str) -> None:
     if existing is not None:
         if existing.status == "active":
             enqueue(session, email, mails.already_registered(
-                existing.prenom, f"{cfg.public_url}/auth/login", f"{cfg.public_url}/auth/password-reset"))
+                existing.prenom, page_link(ident, LOGIN_PAGE), page_link(ident, FORGOTTEN_PAGE)))
         elif existing.status == "pending":  # a second sign-up before activating: a fresh link
             token = issue_link(session, existing, "activation", cfg.activation_ttl)
             enqueue(session, email, mails.activation(existing.prenom, existing.nom,
@@ -217,7 +226,7 @@ def request_reset(session: Session, rt, email: str, ip: str) -> None:
     if account is not None and account.status == "active" and not limits.blocked_until(session, mail_key):
         limits.count(session, mail_key, limit=3, window=3600)
         token = issue_link(session, account, "reset", cfg.reset_ttl)
-        enqueue(session, email, mails.password_reset(account.prenom, link(ident, "/auth/password-reset", token)))
+        enqueue(session, email, mails.password_reset(account.prenom, page_link(ident, NEW_PASSWORD_PAGE, token)))
     session.commit()
 
 

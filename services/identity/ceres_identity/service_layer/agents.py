@@ -15,7 +15,7 @@ from ..context import now
 from ..domain.geography import DEPARTEMENTS, DROM_REGIONS, REGIONS
 from ..models import Account
 from . import tokens
-from .accounts import fold, issue_link, link, public_account
+from .accounts import NEW_PASSWORD_PAGE, fold, issue_link, page_link, public_account
 from .mail import enqueue
 
 PROFILES = {"ud": "UD / DDETS", "dreets": "DREETS", "deets": "DEETS", "dgefp": "DGEFP", "afpa": "Opérateur Afpa",
@@ -78,7 +78,7 @@ def create_agent(rt, session: Session, principal: Principal, data: dict, passwor
     if not password:
         token = issue_link(session, account, "setup", rt.identity.config.agent_setup_ttl)
         enqueue(session, email, mails.agent_setup(account.prenom, PROFILES[profile],
-                                                  link(rt.identity, "/auth/password-reset", token)))
+                                                  page_link(rt.identity, NEW_PASSWORD_PAGE, token)))
     rt.audit.record(session, entity_type="account", entity_id=account.id, action="create", actor=principal.label,
                     actor_role=principal.role, after=public_account(account))
     session.commit()
