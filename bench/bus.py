@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT / "shared"))
 from marshmallow import Schema, fields  # noqa: E402
 from sqlalchemy import Column, Float, Integer, String, Table, func, select  # noqa: E402
 
-from ceres_shared.bus.consumer import EventConsumer  # noqa: E402
+from ceres_shared.bus.consumer import EventConsumer, batch_handler  # noqa: E402
 from ceres_shared.bus.relay import OutboxRelay  # noqa: E402
 from ceres_shared.config import BusSettings  # noqa: E402
 from ceres_shared.db import make_engine, make_session_factory, new_metadata  # noqa: E402
@@ -64,17 +65,64 @@ def tables():
     return metadata, platform, handled, committed
 
 
-def run_consumer(db_url: str, amqp_url: str, exchange: str) -> None:
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes (Linux /proc), to show where the time goes on a busy machine."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields_ = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def pids_named(*names) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm.startswith(names):
+                found.append(int(entry))
+    return found
+
+
+def cpu_snapshot(consumers) -> dict[str, float]:
+    return {
+        "producer": cpu_seconds([os.getpid()]),
+        "consumer": cpu_seconds([c.pid for c in consumers]),
+        "postgres": cpu_seconds(pids_named("postgres")),
+        "rabbitmq": cpu_seconds(pids_named("beam", "erl_child")),
+    }
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else -1.0
+
+
+def run_consumer(db_url: str, amqp_url: str, exchange: str, mode: str) -> None:
     metadata, platform, handled, _ = tables()
     engine = make_engine(db_url)
     insert_handled = handled.insert()
 
-    def on_tick(session, event):
-        session.execute(insert_handled, {"seq": event.payload["seq"], "phase": event.payload["phase"],
-                                         "handled_at": time.time()})
+    def row(event):
+        return {"seq": event.payload["seq"], "phase": event.payload["phase"], "handled_at": time.time()}
+
+    def on_tick(session, event):  # a statement per event
+        session.execute(insert_handled, row(event))
+
+    @batch_handler
+    def on_ticks(session, events):  # the same rows, one statement per run of events
+        session.execute(insert_handled, [row(e) for e in events])
 
     bus = BusSettings(url=amqp_url, exchange=exchange)
-    consumer = EventConsumer("bench_consumer", engine, platform, bus, {"bench.tick": [on_tick]}, SUBSCRIPTIONS)
+    handler = on_ticks if mode == "batch" else on_tick
+    consumer = EventConsumer("bench_consumer", engine, platform, bus, {"bench.tick": [handler]}, SUBSCRIPTIONS)
     print("ready", flush=True)
     consumer.run()
 
@@ -86,8 +134,10 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=300, help="events/s in the paced phase")
     parser.add_argument("--paced-seconds", type=float, default=15)
     parser.add_argument("--consumers", type=int, default=1, help="consumer processes on the service's queue")
+    parser.add_argument("--handler", choices=("per-event", "batch"), default="per-event",
+                        help="the consumer's handler: a statement per event, or a @batch_handler (one per run)")
     parser.add_argument("--quick", action="store_true", help="about a minute: 5,000 events, 8 s paced")
-    parser.add_argument("--consumer", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--consumer", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.consumer:
         run_consumer(*args.consumer)
@@ -118,7 +168,7 @@ def bench(infra, args) -> int:
     relay = OutboxRelay(producer_engine, outbox, bus, SUBSCRIPTIONS)
     relay.publish_pending()  # declares the exchange and the consumer's queue
     consumers = [
-        subprocess.Popen([sys.executable, __file__, "--consumer", consumer_url, amqp_url, exchange],
+        subprocess.Popen([sys.executable, __file__, "--consumer", consumer_url, amqp_url, exchange, args.handler],
                          stdout=subprocess.PIPE, text=True)
         for _ in range(args.consumers)
     ]
@@ -141,6 +191,7 @@ def bench(infra, args) -> int:
 
     try:
         # 1. burst
+        cpu_before = cpu_snapshot(consumers)
         start = time.time()
         for first in range(0, args.events, args.per_tx):
             seqs = range(first, min(first + args.per_tx, args.events))
@@ -151,6 +202,8 @@ def bench(infra, args) -> int:
         produced = time.time() - start
         wait_for("burst", args.events)
         burst_elapsed = time.time() - start
+        cpu_after = cpu_snapshot(consumers)
+        load = load_average()
         # 2. paced
         total_paced = int(args.rate * args.paced_seconds)
         interval = 1.0 / args.rate
@@ -187,6 +240,7 @@ def bench(infra, args) -> int:
         "events": args.events,
         "per_tx": args.per_tx,
         "consumers": args.consumers,
+        "handler": args.handler,
         "events_per_s": round(events_per_s, 1),
         "producer_commit_per_s": round(args.events / produced, 1),
         "paced_rate": args.rate,
@@ -198,6 +252,10 @@ def bench(infra, args) -> int:
         "burst_p95_ms": round(pct(latency["burst"], 95), 1),
         "duplicates": duplicates,
         "lost": len(commits) - len(handled_at),
+        # CPU per event during the burst (all processes of each kind; postgres and rabbitmq include whatever
+        # else uses them on this machine), and the load average at its end: how busy the machine was.
+        **{f"cpu_us_per_event_{k}": round((cpu_after[k] - cpu_before[k]) / args.events * 1e6, 1) for k in cpu_after},
+        "load_average": load,
     }
     print(f"{'figure':<34}{'value':>12}")
     print("-" * 46)
@@ -211,6 +269,8 @@ def bench(infra, args) -> int:
         "p99_ms": f"paced {args.rate}/s: p99 (ms)",
         "duplicates": "applied twice",
         "lost": "lost",
+        **{f"cpu_us_per_event_{k}": f"burst: CPU µs/event, {k}" for k in cpu_after},
+        "load_average": "load average (1 min)",
     }
     for key, label in labels.items():
         print(f"{label:<34}{figures[key]:>12}")

@@ -190,3 +190,37 @@ def test_an_event_published_before_its_consumer_ever_started_is_kept(sides, bus)
     relay.publisher.close()
     with Running(producer, consumer, bus):
         assert wait_until(lambda: consumer.effects_count() == 20)
+
+
+def test_a_batch_handler_gets_runs_of_its_events_in_order_and_a_failing_run_is_redone_one_by_one(sides, bus):
+    """@batch_handler: one call per run of consecutive events of its type; when the run fails, the batch is redone
+    event by event so that only the bad event is retried, and each effect is applied once."""
+    from ceres_shared.bus.consumer import batch_handler
+
+    producer, consumer = sides
+    calls: list[list[int]] = []
+    refusals = {7: 0}
+    add_effect = consumer.schemas.effects.insert()
+
+    @batch_handler
+    def on_pings(session, events):
+        seqs = [e.payload["seq"] for e in events]
+        calls.append(seqs)
+        if 7 in seqs and refusals[7] < 2:  # event 7 fails in its batch, then alone; applied on redelivery
+            refusals[7] += 1
+            raise RuntimeError("event 7 cannot be applied yet")
+        session.execute(add_effect, [{"event_id": e.id, "seq": e.payload["seq"]} for e in events])
+
+    with Running(producer, consumer, bus, batch_wait=0.2) as running:
+        running.consumer.handlers["test.ping"] = [on_pings]
+        running.relay.stop()
+        running.threads[0].join(5)
+        produce(producer, running.outbox, 40, per_tx=40)
+        assert running.relay.publish_pending() == 40
+        assert wait_until(lambda: consumer.effects_count() == 40, timeout=30)
+    assert consumer.distinct_effects() == 40
+    assert running.consumer.totals.retried == 1  # only event 7 went through the retry queue
+    first = calls[0]
+    assert len(first) > 1 and first == sorted(first)  # a run in publication order, in one call
+    assert calls.count([7]) == 2  # redone alone (fails), then redelivered from the retry queue (applied)
+    assert sum(len(c) == 1 for c in calls) >= 2  # the failed batch was redone event by event

@@ -1,7 +1,8 @@
 """The idempotent consumer: effects and the inbox row commit together, and the ack follows the commit.
 
-Messages are taken in small batches, each handled in its own savepoint inside one transaction (one commit for
-many events keeps up with the publishers). A redelivered event finds its id in the inbox and changes nothing.
+Messages are taken in batches handled in one transaction (one commit for many events keeps up with the
+publishers); when a handler fails, the batch is redone with a savepoint per event. Handlers marked with
+@batch_handler receive each run of consecutive events of their type at once (one statement for many rows). A redelivered event finds its id in the inbox and changes nothing.
 A handler that fails is retried later with backoff (through the retry queue on RabbitMQ), then dead-lettered;
 an event that does not validate against its contract is dead-lettered at once.
 """
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Envelope], None]
 ATTEMPT_HEADER = "x-ceres-attempt"
+
+
+def batch_handler(fn: Callable[[Session, list[Envelope]], None]):
+    """Marks a handler that takes (session, envelopes): it is called once for each run of consecutive events of
+    its type in a batch (in order), so that it can write them with one statement. When the batch fails, the
+    events are redone one by one and it is then called with one envelope at a time."""
+    fn.ceres_batch = True
+    return fn
 
 
 @dataclass
@@ -143,7 +152,8 @@ class EventConsumer:
                 applied, duplicates = self._apply_all(parsed)
             except _HandlerFailed as failure:
                 # Redo the batch with a savepoint per event, without calling the failed handler a second time.
-                applied, duplicates, failed = self._apply_one_by_one(parsed, {failure.event_id: failure.error})
+                known = {failure.event_id: failure.error} if failure.event_id else {}
+                applied, duplicates, failed = self._apply_one_by_one(parsed, known)
             outcome.handled += applied
             outcome.duplicates += duplicates
         for message, env, exc in failed:
@@ -183,17 +193,33 @@ class EventConsumer:
         """The fast path: one transaction, no savepoints; any handler failure rolls the batch back."""
         with Session(self.engine) as session, session.begin():
             claimed = self._claim(session, [env for _, env in parsed])
-            applied = 0
+            todo = []
             for _, env in parsed:
-                if env.id not in claimed:
-                    continue
-                claimed.discard(env.id)  # a copy later in the same batch is a duplicate
+                if env.id in claimed:
+                    claimed.discard(env.id)  # a copy later in the same batch is a duplicate
+                    todo.append(env)
+            for run in _runs_of_one_type(todo):
+                self._run_handlers_on_run(session, run)
+        return len(todo), len(parsed) - len(todo)
+
+    def _run_handlers_on_run(self, session: Session, run: list[Envelope]) -> None:
+        handlers = self.handlers[run[0].type]
+        if not any(getattr(h, "ceres_batch", False) for h in handlers):
+            for env in run:  # each event through all its handlers, in order, as one by one
                 try:
                     self._run_handlers(session, env)
                 except Exception as exc:  # noqa: BLE001
                     raise _HandlerFailed(env.id, exc) from exc
-                applied += 1
-        return applied, len(parsed) - applied
+            return
+        for handler in handlers:  # handler by handler over the run
+            try:
+                if getattr(handler, "ceres_batch", False):
+                    handler(session, run)
+                else:
+                    for env in run:
+                        self._run_handlers(session, env, only=handler)
+            except Exception as exc:  # noqa: BLE001 - which event failed is found one by one
+                raise _HandlerFailed(None, exc) from exc
 
     def _apply_one_by_one(self, parsed, known_failures: dict[str, Exception]):
         failed = []
@@ -217,11 +243,11 @@ class EventConsumer:
                     failed.append((message, env, exc))
         return applied, len(parsed) - applied - len(failed), failed
 
-    def _run_handlers(self, session: Session, env: Envelope) -> None:
+    def _run_handlers(self, session: Session, env: Envelope, only: Handler | None = None) -> None:
         token = correlation.set(env.correlation_id)
         try:
-            for handler in self.handlers[env.type]:
-                handler(session, env)
+            for handler in (only,) if only else self.handlers[env.type]:
+                handler(session, [env]) if getattr(handler, "ceres_batch", False) else handler(session, env)
         finally:
             correlation.reset(token)
 
@@ -279,8 +305,18 @@ class EventConsumer:
                 BUS_HANDLED.labels(service=self.service, outcome=name).inc(value)
 
 
+def _runs_of_one_type(envs: list[Envelope]) -> list[list[Envelope]]:
+    runs: list[list[Envelope]] = []
+    for env in envs:
+        if runs and runs[-1][0].type == env.type:
+            runs[-1].append(env)
+        else:
+            runs.append([env])
+    return runs
+
+
 class _HandlerFailed(Exception):
-    def __init__(self, event_id: str, error: Exception):
+    def __init__(self, event_id: str | None, error: Exception):
         super().__init__(event_id)
         self.event_id = event_id
         self.error = error

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from kombu import Connection
 
 from ..config import BusSettings
+from .amqp_transport import corked
 from .topology import ServiceQueues, connect, declare_exchange
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,35 @@ class Publisher:
             raise PublishError(f"publish failed: {exc}") from exc
 
     def _publish_amqp(self, channel, messages: list[OutgoingMessage]) -> None:
+        first = self._next_tag
+        conn = channel.connection
+        transport = corked(conn)
+        if transport is not None:
+            transport.cork()  # the whole batch leaves in one send
+        try:
+            self._send_all(channel, messages)
+        finally:
+            if transport is not None:
+                transport.uncork()
+        last = self._next_tag - 1
+        deadline = time.monotonic() + self.confirm_timeout
+        while not self._all_confirmed(first, last):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PublishError("broker did not confirm in time")
+            try:
+                conn.drain_events(timeout=min(remaining, 1.0))
+            except socket.timeout:
+                continue
+        nacked = [t for t in range(first, last + 1) if t in self._nacked]
+        self._acked.difference_update(range(first, last + 1))
+        if nacked:
+            self._nacked.difference_update(nacked)
+            raise PublishError(f"broker refused {len(nacked)} message(s)")
+
+    def _send_all(self, channel, messages: list[OutgoingMessage]) -> None:
         from amqp import Message
 
-        first = self._next_tag
         for m in messages:
             properties = {"expiration": str(m.expiration_ms)} if m.expiration_ms is not None else {}
             msg = Message(
@@ -132,22 +159,6 @@ class Publisher:
             exchange = self.bus.exchange if m.exchange is None else m.exchange
             channel._basic_publish(msg, exchange=exchange, routing_key=m.routing_key, mandatory=True)
             self._next_tag += 1
-        last = self._next_tag - 1
-        deadline = time.monotonic() + self.confirm_timeout
-        conn = channel.connection
-        while not self._all_confirmed(first, last):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise PublishError("broker did not confirm in time")
-            try:
-                conn.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
-                continue
-        nacked = [t for t in range(first, last + 1) if t in self._nacked]
-        self._acked.difference_update(range(first, last + 1))
-        if nacked:
-            self._nacked.difference_update(nacked)
-            raise PublishError(f"broker refused {len(nacked)} message(s)")
 
     def _all_confirmed(self, first: int, last: int) -> bool:
         if last <= self._acked_up_to:

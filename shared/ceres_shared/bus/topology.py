@@ -20,6 +20,10 @@ def connect(bus: BusSettings, **kwargs) -> Connection:
         from .fs_transport import Transport
 
         kwargs.setdefault("transport", Transport)
+    elif bus.url.startswith(("amqp://", "pyamqp://")):
+        from .amqp_transport import KombuTransport
+
+        kwargs.setdefault("transport", KombuTransport)
     return Connection(bus.url, transport_options=options, heartbeat=kwargs.pop("heartbeat", 0), **kwargs)
 
 
