@@ -145,21 +145,29 @@ def current_principal() -> Principal | None:
     return g.principal
 
 
+def check_permission(action: str) -> None:
+    """401 without a valid token, 403 when the caller's role may not do `action`."""
+    principal = current_principal()
+    if principal is None:
+        raise ApiError(401, "Veuillez vous connecter.", code="unauthenticated")
+    policy: dict[str, frozenset[str]] = current_app.extensions["ceres_policy"]
+    if action not in policy:
+        raise RuntimeError(f"action {action!r} missing from the service's policy")
+    if principal.role not in policy[action]:
+        raise Forbidden()
+
+
 def require(action: str):
     """Endpoint decorator: the caller must be authenticated and their role allowed `action` by the service's
-    policy (one map per service, action -> roles). Scope checks on the record itself stay in the handler."""
+    policy (one map per service, action -> roles). Scope checks on the record itself stay in the handler.
+    create_service_app also checks it before the request's arguments are parsed (see web.py), so the decorator's
+    place among flask-smorest's decorators does not matter: nobody learns how a body is validated before being
+    told they may not send it."""
 
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            principal = current_principal()
-            if principal is None:
-                raise ApiError(401, "Veuillez vous connecter.", code="unauthenticated")
-            policy: dict[str, frozenset[str]] = current_app.extensions["ceres_policy"]
-            if action not in policy:
-                raise RuntimeError(f"action {action!r} missing from the service's policy")
-            if principal.role not in policy[action]:
-                raise Forbidden()
+            check_permission(action)
             return fn(*args, **kwargs)
 
         wrapper.ceres_action = action

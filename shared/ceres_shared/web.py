@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session
 
 from . import correlation, errors
-from .auth import KeySet
+from .auth import KeySet, check_permission
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .runtime import Runtime
 
@@ -71,6 +71,11 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
         # Refuse an oversize body from its declared length, before any route reads it.
         if request.content_length is not None and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
             return errors.problem(413, "La requête est trop volumineuse.")
+        # The endpoint's permission before its arguments (flask-smorest parses them in decorators that may sit
+        # outside @require): an unauthorised caller gets 401/403, never a validation error.
+        action = getattr(app.view_functions.get(request.endpoint), "ceres_action", None)
+        if action is not None:
+            check_permission(action)
         if request.is_json and request.content_length:
             bad = _unstorable_text(request.get_json(silent=True))
             if bad is not None:

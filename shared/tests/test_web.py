@@ -97,6 +97,17 @@ def test_permission_and_domain_errors(client, issuer, auth):
     assert taken.json["type"].endswith("#name_taken")
 
 
+def test_permission_is_checked_before_the_body_is_validated(client, issuer):
+    """@blp.arguments sits outside @require here: still, a caller without the right learns nothing of validation."""
+    centre = {"Authorization": "Bearer " + issuer.issue("c1", "centre", scope={"sirets": ["35600000000048"]})}
+    refused = client.post("/things", json={"name": "x", "count": "many"}, headers=centre)
+    assert refused.status_code == 403
+    assert "errors" not in refused.json
+    anonymous = client.post("/things", json={"name": "x"})
+    assert anonymous.status_code == 401
+    assert anonymous.json["detail"] == "Veuillez vous connecter."
+
+
 def test_oversize_body_is_refused_before_reading(client, auth):
     response = client.post("/things", data=b"{" + b" " * (3 * 1024 * 1024) + b"}", content_type="application/json",
                            headers=auth)
