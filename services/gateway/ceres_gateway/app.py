@@ -22,6 +22,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "transfer-encoding", "upgrade", "host", "content-length"}
 
 
+# A service's own endpoints that are not part of its API: scraped inside the cluster, never proxied.
+INTERNAL_PATHS = frozenset({"metrics"})
+
+
 def service_urls() -> dict[str, str]:
     urls = {}
     for name in SERVICES:
@@ -76,6 +80,10 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
     def metrics():
         from ceres_shared.web import metrics_response
 
+        # For Prometheus, which scrapes the pod directly; not for the outside world through the Ingress (which
+        # adds these headers): the figures tell who uses what, how often.
+        if request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP"):
+            return errors.problem(404, "Ressource introuvable.")
         return metrics_response()
 
     @app.get("/api/openapi.json")
@@ -100,6 +108,8 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
         base = urls.get(service)
         if base is None:
             return errors.problem(404, f"Service inconnu : {service}.")
+        if path.strip("/") in INTERNAL_PATHS:
+            return errors.problem(404, "Ressource introuvable.")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         headers[CORRELATION_HEADER] = correlation.get()
         headers["X-Forwarded-For"] = request.remote_addr or ""

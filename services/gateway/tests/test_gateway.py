@@ -79,3 +79,15 @@ def test_merged_openapi_prefixes_paths_and_names_the_missing_services(platform):
     refs = str(spec["paths"])
     for ref in [r for r in refs.split("'") if r.startswith("#/components/schemas/")]:
         assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"]
+
+
+def test_metrics_are_not_served_to_the_outside(platform):
+    """Prometheus scrapes each pod directly; through the Ingress (which adds X-Forwarded-For) or the API routes,
+    the metrics are not served."""
+    direct = requests.get(f"{platform}/metrics")
+    assert direct.status_code == 200
+    assert "ceres_http_requests_total" in direct.text
+    assert requests.get(f"{platform}/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 404
+    proxied = requests.get(f"{platform}/api/sessions/metrics")
+    assert proxied.status_code == 404
+    assert proxied.json()["detail"] == "Ressource introuvable."
