@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
                     pass_context, select_autoescape)
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import artwork as _artwork
 from . import fonts as _fonts
@@ -128,7 +128,7 @@ class DocumentRenderer:
         )
         self.env.filters.update(FILTERS)
         self.env.globals.update(artwork=_artwork_global, artwork_uri=_artwork_uri_global,
-                                person_line=person_line)
+                                vector=_vector_global, person_line=person_line)
         base = base_url or templates_dir or BASE_TEMPLATES_DIR
         self.base_url = str(base) if "://" in str(base) else Path(base).resolve().as_uri() + "/"
         self.fonts_dir = Path(fonts_dir) if fonts_dir else None
@@ -256,6 +256,14 @@ class DocumentRenderer:
                     form = layer.form(name, key, x2 - x1, y2 - y1, styles, self.base_url)
                     x, y = x1 * _PT_PER_PX, height_pt - y2 * _PT_PER_PX
                     over.append(f"q 1 0 0 1 {x:.3f} {y:.3f} cm {place(page, form)} Do Q")
+                for anchor, mark in overlay.vectors.items():
+                    box = laid_out.anchors.get(anchor)
+                    if box is None:
+                        continue
+                    x1, y1, x2, y2 = box
+                    x, y = x1 * _PT_PER_PX, height_pt - y2 * _PT_PER_PX
+                    drawing = mark.pdf_drawing((x2 - x1) * _PT_PER_PX, (y2 - y1) * _PT_PER_PX)
+                    over.append(f"q 1 0 0 1 {x:.3f} {y:.3f} cm\n{drawing}\nQ")
                 if under or over:
                     # WeasyPrint's own stream leaves a px→pt transform in force: keep it inside q … Q.
                     page.contents_add(pdf.make_stream(("\n".join(under) + "\nq\n").encode()), prepend=True)
@@ -287,10 +295,39 @@ def _artwork_uri_global(ctx, name: str, **params: Any) -> str:
     return Markup(_artwork.artwork_data_uri(name, **params))
 
 
+@pass_context
+def _vector_global(ctx, mark: VectorMark, *, width: str, height: str, **attributes: Any) -> Markup:
+    """``{{ vector(mark, width="22mm", height="22mm", alt="…") }}``: a caller's drawing that differs on every document
+    (a QR code). Laid out by WeasyPrint as the mark's raster image; in ``render_combined`` as an empty box of that size
+    that the overlay fills with the mark's vector drawing (no image to encode, decode and embed per document).
+    Shown in previews too: it is content, not artwork."""
+    overlay = ctx.get("ceres_overlay")
+    if overlay is not None:
+        # A transparent pixel: the same element sized by the same rules, decoded once per process (image cache).
+        src, anchor = _TRANSPARENT_PIXEL, f' id="{overlay.vector(mark)}"'
+    else:
+        src, anchor = mark.data_uri(), ""
+    attrs = "".join(f' {escape(k)}="{escape(v)}"' for k, v in attributes.items())
+    return Markup(f'<img src="{escape(src)}"{anchor}{attrs} style="width: {escape(width)}; height: {escape(height)}">')
+
+
+class VectorMark(Protocol):
+    """What ``vector()`` draws: the same picture as a raster (plain layout) and as PDF drawing operators."""
+
+    def data_uri(self) -> str:
+        """A data: URI of an image of the mark (laid out by WeasyPrint)."""
+
+    def pdf_drawing(self, width: float, height: float) -> str:
+        """PDF content-stream operators drawing the mark in the box (0, 0)–(width, height), in points, origin at
+        the bottom left; called with the graphics state saved and restored around it."""
+
+
 # --- Combined rendering: many documents, one layout, artwork drawn once per process -------------------------------
 _SVG_ROOT = re.compile(r"<svg\b[^>]*>", re.S)
 _STYLES = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 _BODY = re.compile(r"<body([^>]*)>(.*)</body>", re.S)
+_TRANSPARENT_PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8A"
+                      "AAAASUVORK5CYII=")
 _EMPTY_PIXEL_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1" viewBox="0 0 1 1"></svg>')
 _PT_PER_PX = 0.75  # WeasyPrint lays out in CSS px (96 dpi), PDF user space is in points (72 dpi)
 
@@ -312,6 +349,12 @@ class _Overlay:
         self.prefix = prefix
         self.inline: dict[str, tuple[str, tuple]] = {}  # anchor id -> (name, params key)
         self.background: tuple[str, tuple] | None = None
+        self.vectors: dict[str, VectorMark] = {}  # anchor id -> the caller's mark, drawn into the box it keeps
+
+    def vector(self, mark: VectorMark) -> str:
+        anchor = f"{self.prefix}-v{len(self.vectors)}"
+        self.vectors[anchor] = mark
+        return anchor
 
     def placeholder(self, name: str, params: dict) -> str:
         key = _params_key(params)
