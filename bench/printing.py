@@ -85,8 +85,13 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
                  for name in ("establishments", "sessions", "candidates")}
     printing = build_runtime(infra, amqp_url, issuer, "printing", exchange=exchange)
     runtimes = [*producers.values(), printing]
-    for rt in runtimes:
-        rt.start_background()  # relays, consumers; printing: its batch builders and rendering workers
+    # The producers stand for the other services: only their relays run here. Their consumers (e.g. candidates
+    # following every print event, B3) are off the measured path and, in production, in processes of their own:
+    # here they would share this process's interpreter lock with the printing service.
+    relays = [rt.make_relay() for rt in producers.values()]
+    for relay in relays:
+        threading.Thread(target=relay.run, name="bench-relay", daemon=True).start()
+    printing.start_background()  # relay, consumer, batch builders and their rendering workers
     n_candidates = n_sessions * PER_SESSION
     first_id = 5_000_000
 
@@ -159,6 +164,9 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
 
         done_lock = threading.Lock()
         agent_threads = [threading.Thread(target=agents, daemon=True) for _ in range(AGENTS)]
+        load_before = os.getloadavg()
+        pg_started = _postgres_cpu(printing.engine, [rt.engine.url.database for rt in runtimes])
+        cpu_started = time.process_time()  # this process: the services' relays, consumers, agents, batch builders
         started = time.perf_counter()
         publish(producers["sessions"], events, per_tx=100)
         published_s = time.perf_counter() - started
@@ -171,12 +179,15 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         wait("batches ready", lambda: count(PrintItem, PrintItem.batch_id.is_not(None)) == expected_docs
              and count(Batch, Batch.status != "ready") == 0)
         elapsed = time.perf_counter() - started
+        main_cpu_s = time.process_time() - cpu_started
+        pg_ended = _postgres_cpu(printing.engine, [rt.engine.url.database for rt in runtimes])
+        pg_cpu_s = sum(cpu - pg_started.get(pid, 0.0) for pid, cpu in pg_ended.items())
+        load_after = os.getloadavg()
         agent_stop.set()
         for thread in agent_threads:
             thread.join()
         stats = printing.render_pool.stats()
-        for rt in runtimes:
-            rt.stop_background()
+        printing.stop_background()
         docs = count(Document)
         batches = count(Batch)
         with printing.session_factory() as db:
@@ -201,18 +212,25 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         warm_up()
         documents.render_plain(*items[0])  # first use of the templates
         timings = []
-        plain_started = time.perf_counter()
+        plain_started, plain_cpu = time.perf_counter(), time.process_time()
         for kind, ctx in items:
             t = time.perf_counter()
             documents.render_plain(kind, ctx)
             timings.append(time.perf_counter() - t)
         plain_docs_per_s = len(items) / (time.perf_counter() - plain_started)
+        plain_cpu_ms = (time.process_time() - plain_cpu) / len(items) * 1000
+        load_plain = os.getloadavg()
     finally:
+        for relay in relays:
+            relay.stop()
+        printing.stop_background()
         for rt in runtimes:
-            rt.stop_background()
             rt.engine.dispose()
 
     peak_rss_mb = max((s["peak_rss_mb"] for s in stats["workers"].values()), default=0.0)
+    render_cpu_ms = stats["cpu_s"] / max(1, stats["documents"]) * 1000
+    main_cpu_ms = main_cpu_s / docs * 1000
+    pg_cpu_ms = pg_cpu_s / docs * 1000
     early, late = stats["rss_first"], stats["rss_last"]
     rows = [
         ("sessions validated at once", n_sessions),
@@ -229,7 +247,12 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         ("peak RSS per rendering worker (MB): max", f"{peak_rss_mb:.0f}"),
         ("worker RSS after first files / last files (MB, median)", f"{early:.0f} / {late:.0f}"),
         ("main process peak RSS (MB)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"),
+        ("CPU ms per document: rendering workers / service process / PostgreSQL",
+         f"{render_cpu_ms:.1f} / {main_cpu_ms:.1f} / {pg_cpu_ms:.1f}"),
+        ("load average (1 min) at start / end of the peak / after plain",
+         f"{load_before[0]:.2f} / {load_after[0]:.2f} / {load_plain[0]:.2f}"),
         ("plain WeasyPrint documents/s (one per file, 1 process)", f"{plain_docs_per_s:.1f}"),
+        ("plain CPU ms per document", f"{plain_cpu_ms:.1f}"),
         ("plain per document median / p95 (ms)",
          f"{statistics.median(timings) * 1000:.0f} / {_p95(timings) * 1000:.0f}"),
         ("end to end / plain", f"{docs_per_s / plain_docs_per_s:.1f}x"),
@@ -243,9 +266,32 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         "total_s": round(elapsed, 1), "documents": docs, "sessions": n_sessions, "batches": batches,
         "files": files, "workers": workers, "worker_rss_first_mb": round(early, 1),
         "worker_rss_last_mb": round(late, 1), "plain_median_ms": round(statistics.median(timings) * 1000, 1),
+        "render_cpu_ms_per_doc": round(render_cpu_ms, 1), "service_cpu_ms_per_doc": round(main_cpu_ms, 1),
+        "postgres_cpu_ms_per_doc": round(pg_cpu_ms, 1),
+        "plain_cpu_ms_per_doc": round(plain_cpu_ms, 1),
+        "loadavg_start": round(load_before[0], 2), "loadavg_end": round(load_after[0], 2),
+        "loadavg_plain": round(load_plain[0], 2),
         "at": datetime.now(timezone.utc).isoformat()}))
     sys.stdout.flush()
     return 0
+
+
+def _postgres_cpu(engine, databases) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving these databases (local server, /proc)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = ANY(:names)"),
+                            {"names": list(databases)}).all()
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # not on this machine, or gone
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
 
 
 def _manifest(archive: bytes) -> bytes:

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from . import documents, verification
 from .config import aware
 from .domain.rules import DOCUMENT_LABELS
-from .models import Batch, Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, ValidatedSession
+from .models import (Batch, Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, TitreCopy,
+                     ValidatedSession)
 
 log = logging.getLogger(__name__)
 CSV_FIELDS = ("document_number", "document_type", "label", "request_kind", "candidate_id", "session", "pli",
@@ -59,14 +60,16 @@ def _build(rt, db, queued: list[PrintItem]) -> str:
         plis.setdefault(item.request_id, []).append(item)
     db.add(Batch(id=batch_id, created_at=now, status="building", item_count=0, sha256="", archive=b""))
     db.flush()
-    # Load the rows in a few queries: db.get below then finds them in the session instead of asking one by one.
+    # Load the rows in a few queries and keep them referenced: the session's identity map holds its objects weakly,
+    # so db.get below (in load_parts too) finds them only while this list lives — else one query per row.
     requests = db.scalars(select(PrintRequest).where(PrintRequest.id.in_(plis))).all()
     candidacies = db.scalars(select(Candidacy).where(Candidacy.id.in_({r.candidacy_id for r in requests}))).all()
-    db.scalars(select(Document).where(Document.number.in_(seen))).all()
-    db.scalars(select(CandidateCopy).where(CandidateCopy.candidate_id.in_({c.candidate_id for c in candidacies}))
-               ).all()
-    db.scalars(select(ValidatedSession).where(ValidatedSession.session_id.in_({c.session_id for c in candidacies}))
-               ).all()
+    sessions = db.scalars(select(ValidatedSession).where(
+        ValidatedSession.session_id.in_({c.session_id for c in candidacies}))).all()
+    loaded = [*requests, *candidacies, *sessions, *db.scalars(select(Document).where(Document.number.in_(seen))),
+              *db.scalars(select(CandidateCopy).where(
+                  CandidateCopy.candidate_id.in_({c.candidate_id for c in candidacies}))),
+              *db.scalars(select(TitreCopy).where(TitreCopy.code.in_({s.titre_code for s in sessions})))]
     key = verification.current_key(db, now)
     events = []
     # Files of about `file_documents` documents, a pli (one envelope: a request's documents) never split.
@@ -93,6 +96,7 @@ def _build(rt, db, queued: list[PrintItem]) -> str:
                 "candidate_id": candidacy.candidate_id, "document_number": doc.number, "document_type": doc.kind,
                 "status": "requested", "batch_id": batch_id, "session_id": candidacy.session_id}, 1))
     rt.outbox.record_many(db, events)
+    del loaded
     rendered = rt.render_pool.render([[rendering for _, rendering in file] for file in files])
     manifest, contents = [], {}
     for n, (file, result) in enumerate(zip(files, rendered), start=1):

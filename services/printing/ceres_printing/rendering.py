@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import resource
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from statistics import median
@@ -20,15 +21,17 @@ class RenderedFile:
     pages: tuple[tuple[int, int], ...]  # per document: (first page index, page count)
     worker_pid: int
     worker_peak_rss_mb: float
+    cpu_s: float = 0.0  # CPU time the worker spent on this file
 
 
 def render_file(items: list[tuple[str, dict]]) -> RenderedFile:
     """Several documents (kind, context) → one print PDF with their page ranges. Runs in a worker or inline."""
     from . import documents
 
+    started = time.process_time()
     combined = documents.render_many(items, artwork=True)
     return RenderedFile(combined.data, tuple((r.start, len(r)) for r in combined.pages), os.getpid(),
-                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.process_time() - started)
 
 
 def _worker_start() -> None:
@@ -49,7 +52,8 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self._files: list[tuple[int, float]] = []  # (worker pid, its peak RSS after the file), in order
+        self._files: list[tuple[int, float, int, float]] = []  # (worker pid, its peak RSS after the file,
+        # documents, CPU seconds), in order
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -74,23 +78,24 @@ class RenderPool:
             futures: list[Future] = [self._pool().submit(render_file, items) for items in files]
             results = [f.result() for f in futures]
         with self._lock:
-            self._files.extend((r.worker_pid, r.worker_peak_rss_mb) for r in results)
+            self._files.extend((r.worker_pid, r.worker_peak_rss_mb, len(r.pages), r.cpu_s) for r in results)
         return results
 
     def stats(self) -> dict:
         """Memory of the rendering processes: per worker, files rendered and peak RSS; the median RSS after the
-        first and after the last tenth of the files (flat memory: about the same)."""
+        first and after the last tenth of the files (flat memory: about the same); documents and CPU seconds."""
         with self._lock:
             files = list(self._files)
         workers: dict[int, dict] = {}
-        for pid, rss in files:
+        for pid, rss, _, _ in files:
             entry = workers.setdefault(pid, {"files": 0, "peak_rss_mb": 0.0})
             entry["files"] += 1
             entry["peak_rss_mb"] = max(entry["peak_rss_mb"], rss)
         tenth = max(1, len(files) // 10)
         return {"workers": workers, "files": len(files),
-                "rss_first": median(r for _, r in files[:tenth]) if files else 0.0,
-                "rss_last": median(r for _, r in files[-tenth:]) if files else 0.0}
+                "documents": sum(f[2] for f in files), "cpu_s": sum(f[3] for f in files),
+                "rss_first": median(f[1] for f in files[:tenth]) if files else 0.0,
+                "rss_last": median(f[1] for f in files[-tenth:]) if files else 0.0}
 
     def shutdown(self) -> None:
         with self._lock:
