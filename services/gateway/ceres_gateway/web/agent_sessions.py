@@ -4,6 +4,7 @@ service decides (workflow table, scope); the page offers only the actions it lis
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,6 @@ ACTION_LABELS = {"creer": "création", "demander_dte": "demande de DTE", "envoye
                  "inscrire_candidat": "inscription d'un candidat", "retirer_candidat": "retrait d'un candidat",
                  "marquer_absent": "candidat absent", "composer_jury": "jury"}
 DECISIONS = {"titre": "titre obtenu", "partiel": "réussite partielle", "ajourne": "ajourné", "absent": "absent"}
-START_HOUR, END_HOUR = time(8, 0), time(17, 0)  # S2: sessions start at 08:00 (Paris)
 
 
 @bp.app_template_filter("jour")
@@ -63,10 +63,18 @@ def _date_arg(name: str, errors: dict) -> str | None:
         return None
 
 
-@bp.route("/agent/sessions")
-@allowed(*AGENTS)
-def agent_sessions():
-    """The scope's sessions (I4), newest start first, filtered by status and start dates, a page at a time."""
+# The lists' sortable columns: the page's key -> the sessions API's (a whitelist there too, 422 otherwise).
+SORTS = {"session": "public_id", "titre": "titre_code", "departement": "departement", "debut": "starts_at",
+         "fin": "ends_at", "statut": "status"}
+DEFAULT_SORT = {"tri": "debut", "ordre": "desc"}  # newest start first, as the service lists by default
+FLAGS = {"dte": "dte_requested", "assouplissement": "under_relaxation"}  # S10's counts open these lists
+SITE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+TITRE_CODE = re.compile(r"^(TP|CCS)-\d{5}$")
+
+
+def list_request(columns: tuple[str, ...]) -> tuple[dict, dict, dict, dict]:
+    """The list's filters, order and page from the query string: (filters, sort, the API's parameters, errors).
+    Every value is checked against what the page offers; the service checks again."""
     errors: dict = {}
     statut = request.args.get("statut", "")
     if statut and statut not in STATUS_LABELS:
@@ -75,24 +83,62 @@ def agent_sessions():
                "au": _date_arg("au", errors)}
     if filters["du"] and filters["au"] and filters["au"] < filters["du"]:
         errors["au"] = ["La fin de la période ne peut pas précéder son début."]
-    if errors:
-        return page("agent/sessions.html", 422, filters=filters, statuses=STATUSES, found=None, errors=errors,
-                    error_detail="Les filtres sont invalides.")
-    page_number = _int_arg("page", 1)
-    params = {"page": page_number, "per_page": PER_PAGE}
-    for key, name in (("statut", "status"), ("du", "starts_from"), ("au", "starts_to")):
+    for flag in FLAGS:
+        raw = request.args.get(flag, "")
+        if raw not in ("", "1"):
+            errors[flag] = ["Cochez la case ou laissez-la vide."]
+        filters[flag] = "1" if raw == "1" else ""
+    # The site, the titre and the order come from links, not fields: their errors head the page ("_").
+    for name, pattern in (("site", SITE_ID), ("titre", TITRE_CODE)):
+        raw = request.args.get(name, "").strip()
+        if raw and not pattern.match(raw):
+            errors["_"] = ["Le filtre par site ou par titre est invalide : ouvrez la liste depuis le tableau de bord."]
+        filters[name] = raw if pattern.match(raw) else ""
+    sort = {"tri": request.args.get("tri", DEFAULT_SORT["tri"]), "ordre": request.args.get("ordre", "")}
+    if sort["tri"] not in columns:
+        errors.setdefault("_", []).append("Ce tri n'existe pas : choisissez une colonne du tableau.")
+        sort["tri"] = DEFAULT_SORT["tri"]
+    if sort["ordre"] not in ("asc", "desc"):
+        sort["ordre"] = DEFAULT_SORT["ordre"] if sort["tri"] == DEFAULT_SORT["tri"] else "asc"
+    params = {"sort": ("-" if sort["ordre"] == "desc" else "") + SORTS[sort["tri"]]}
+    for key, name in (("statut", "status"), ("du", "starts_from"), ("au", "starts_to"), ("site", "site_id"),
+                      ("titre", "titre_code")):
         if filters[key]:
             params[name] = filters[key]
+    for flag, name in FLAGS.items():
+        if filters[flag]:
+            params[name] = "true"
+    return filters, sort, params, errors
+
+
+def list_page(template: str, columns: tuple[str, ...], **context):
+    """A sessions list (the agents' and the centre's): filtered, sorted by a column header, a page at a time."""
+    filters, sort, params, errors = list_request(columns)
+    context.update(filters=filters, sort=sort, statuses=STATUSES, found=None,
+                   args={k: v for k, v in filters.items() if v})
+    if errors:
+        return page(template, 422, errors=errors, error_detail="Les filtres ou le tri demandés sont invalides.",
+                    **context)
+    page_number = _int_arg("page", 1)
     try:
-        found = api("GET", "sessions", "/sessions", params=params).data
+        found = api("GET", "sessions", "/sessions", params={**params, "page": page_number, "per_page": PER_PAGE}).data
     except ServiceError as exc:
         if exc.status != 422:
             raise
-        return form_error("agent/sessions.html", exc, filters=filters, statuses=STATUSES, found=None)
+        return form_error(template, exc, **context)
     pages = max(1, math.ceil(found["total"] / PER_PAGE))
-    args = {k: v for k, v in filters.items() if v}
-    return page("agent/sessions.html", filters=filters, statuses=STATUSES, found=found, page_number=page_number,
-                pages=pages, args=args)
+    if page_number > pages:  # a page past the end (the list shrank): the last one
+        return redirect(url_for(request.endpoint, **context["args"], **sort, page=pages))
+    context.update(found=found, page_number=page_number, pages=pages)
+    return page(template, **context)
+
+
+@bp.route("/agent/sessions")
+@allowed(*AGENTS)
+def agent_sessions():
+    """The scope's sessions (I4), newest start first or by the column chosen, filtered by status, start dates, DTE
+    and relaxation (the dashboard's counts, S10), a page at a time."""
+    return list_page("agent/sessions.html", tuple(SORTS))
 
 
 def _session(session_id: str) -> dict:
@@ -108,7 +154,7 @@ def offered_actions(s: dict, role: str) -> set[str]:
     offered = set(s.get("actions") or ())
     if role in ("ud", "deets", "admin") and s["status"] in OPEN | {"resultats_saisis"}:
         offered.add("annuler")
-    if role in ("ud", "deets") and s["status"] in OPEN and date.fromisoformat(s["starts_at"][:10]) > date.today():
+    if role in ("ud", "deets") and _not_postponable(s) is None:
         offered.add("reporter")
     return offered
 
@@ -164,30 +210,43 @@ def _aware(day: str, hour: time) -> str | None:
         return None
 
 
+def _not_postponable(s: dict) -> str | None:
+    """Why the page offers no postponement (S5), in the users' words; the service decides again on submit."""
+    if s["status"] not in OPEN:
+        return (f"Seule une session en préparation, à la demande de DTE envoyée ou aux convocations envoyées se "
+                f"reporte : celle-ci est « {s['status_label']} ».")
+    if date.fromisoformat(s["starts_at"][:10]) <= date.today():
+        return "La session a déjà commencé : elle ne peut plus être reportée."
+    return None
+
+
 @bp.route("/agent/sessions/<session_id>/report", methods=["GET", "POST"])
 @allowed(*AGENTS)
 def agent_postpone_session(session_id: str):
-    """S5: the UD postpones a session not started (the status stays): new dates and a reason."""
+    """S5: the UD postpones a session not started (the status stays): new dates and a reason. The hours of the
+    session stay (08:00 unless the centre chose another, S2)."""
     s = _session(session_id)
     form = {k: request.form.get(k, "").strip() for k in ("starts_at", "ends_at", "reason")}
+    starts, ends = (datetime.fromisoformat(s[k]).astimezone(PARIS) for k in ("starts_at", "ends_at"))
+    context = {"s": s, "form": form, "hours": (starts.time(), ends.time()), "blocked": _not_postponable(s)}
     if request.method == "GET":
-        form.update(starts_at=s["starts_at"][:10], ends_at=s["ends_at"][:10])
-        return page("agent/session_report.html", s=s, form=form)
+        form.update(starts_at=starts.date().isoformat(), ends_at=ends.date().isoformat())
+        return page("agent/session_report.html", **context)
     errors = {}
     body = {"reason": form["reason"] or None}
-    for name, hour in (("starts_at", START_HOUR), ("ends_at", END_HOUR)):
+    for name, hour in (("starts_at", starts.time()), ("ends_at", ends.time())):
         body[name] = _aware(form[name], hour) if form[name] else None
         if body[name] is None:
             errors[name] = ["Saisissez une date valide (jj/mm/aaaa)."]
     if not form["reason"]:
         errors["reason"] = ["Saisissez le motif du report."]
     if errors:
-        return page("agent/session_report.html", 422, s=s, form=form, errors=errors,
-                    error_detail="Certaines données sont manquantes ou invalides.")
+        return page("agent/session_report.html", 422, errors=errors,
+                    error_detail="Certaines données sont manquantes ou invalides.", **context)
     try:
         api("POST", "sessions", f"/sessions/{session_id}/report", json=body)
     except ServiceError as exc:
-        return form_error("agent/session_report.html", exc, s=s, form=form)
+        return form_error("agent/session_report.html", exc, **context)
     flash(f"La session {s['public_id']} est reportée du {day_fr(body['starts_at'])} au "
           f"{day_fr(body['ends_at'])}.", "success")
     return redirect(url_for("web.agent_session", session_id=session_id))

@@ -5,24 +5,24 @@ workflow table, with the caller's scope); the pages offer the actions the servic
 from __future__ import annotations
 
 import calendar
-import math
 import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, request, url_for
 
-from .agent_sessions import day_fr  # the date filters the templates use (jour, jour_heure)
+from .agent_sessions import (ACTION_LABELS, SORTS, STATUS_LABELS,  # day_fr: the templates' date filters
+                             day_fr, list_page)
 from .blueprint import allowed, api, bp, current_user, page
 from .client import ServiceError
 from .roles import CENTRES
 
 PARIS = ZoneInfo("Europe/Paris")
-PER_PAGE = 20
 DEFAULT_HOUR = "08:00"  # S2: a session starts at 08:00 unless the centre says otherwise
 DECISIONS = (("titre", "Titre obtenu"), ("partiel", "Réussite partielle (CCP obtenus)"), ("ajourne", "Ajourné(e)"),
              ("absent", "Absent(e)"))
 GENRES = (("F", "Femme"), ("M", "Homme"))
+CENTRE_COLUMNS = tuple(k for k in SORTS if k != "departement")  # the centre's list shows no département
 ENROL_WAIT_S = 5.0  # a new record reaches the sessions service by event, in well under a second here
 
 
@@ -73,20 +73,11 @@ def _session(session_id: str) -> dict:
     return api("GET", "sessions", f"/sessions/{session_id}").data
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @bp.route("/centre/sessions")
 @allowed(*CENTRES)
 def centre_sessions():
-    number = _page_number()
-    found = api("GET", "sessions", "/sessions", params={"page": number, "per_page": PER_PAGE}).data
-    pages = max(1, math.ceil(found["total"] / PER_PAGE))
-    return page("centre/sessions.html", found=found, page_number=number, pages=pages, titres=_titres())
+    """The centre's sessions, filtered (the dashboard's counts open it so, S10), sorted by a column, by pages."""
+    return list_page("centre/sessions.html", CENTRE_COLUMNS, titres=_titres())
 
 
 def _session_form_errors(form: dict) -> dict[str, list[str]]:
@@ -143,20 +134,22 @@ def centre_session_new():
     return redirect(url_for("web.centre_session", session_id=created["id"]))
 
 
+def _session_page(session_id: str, status: int = 200, **extra):
+    s = _session(session_id)
+    return page("centre/session.html", status, s=s, deadlines=_deadlines(s), titre=_titres().get(s["titre_code"]),
+                decisions=dict(DECISIONS), action_labels=ACTION_LABELS, status_labels=STATUS_LABELS, **extra)
+
+
 @bp.route("/centre/sessions/<session_id>")
 @allowed(*CENTRES)
 def centre_session(session_id: str):
-    s = _session(session_id)
-    return page("centre/session.html", s=s, deadlines=_deadlines(s), titre=_titres().get(s["titre_code"]),
-                decisions=dict(DECISIONS))
+    return _session_page(session_id)
 
 
 def _refused(session_id: str, exc: ServiceError, **extra):
     """Re-show the session with the service's reason at the top (and its field errors)."""
-    s = _session(session_id)
     status = exc.status if exc.status in (403, 404, 409, 422) else 503
-    return page("centre/session.html", status, s=s, deadlines=_deadlines(s), titre=_titres().get(s["titre_code"]),
-                decisions=dict(DECISIONS), errors=exc.errors, error_detail=exc.detail, **extra)
+    return _session_page(session_id, status, errors=exc.errors, error_detail=exc.detail, **extra)
 
 
 # --- S4: the DTE request and the convocations, each after a confirmation ------------------------------------------
@@ -326,6 +319,106 @@ def centre_session_candidates(session_id: str):
         return redirect(url_for("web.centre_session", session_id=session_id))
     flash(f"Le dossier n° {created['id']} ({created['nom_naissance']} {' '.join(created['prenoms'])}) est créé et "
           "inscrit à la session.", "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+# --- a candidate withdrawn, or marked absent: each after a confirmation page -----------------------------------
+CANDIDATE_STEPS = {
+    # step: (method, API path suffix, the message once done)
+    "retrait": ("DELETE", "", "{name} est retiré(e) de la session."),
+    "absence": ("POST", "/absence", "{name} est marqué(e) absent(e) : sa décision du jury sera « absent »."),
+}
+
+
+def _person(c: dict) -> str:
+    prenoms = c.get("prenoms") or []
+    return " ".join(filter(None, [c.get("nom"), " ".join(prenoms) if isinstance(prenoms, list) else prenoms])) or \
+        f"Le candidat n° {c['candidate_id']}"
+
+
+@bp.route("/centre/sessions/<session_id>/candidats/<int:candidate_id>/<any(retrait, absence):step>",
+          methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_candidate_step(session_id: str, candidate_id: int, step: str):
+    """Withdraw a candidate from the session, or mark them absent (then the jury's decision can only be « absent »,
+    S8): a page says what follows before the change; the service decides (status, scope) and its refusal is shown
+    here, in its words."""
+    s = _session(session_id)
+    candidate = next((c for c in s["candidats"] if c["candidate_id"] == candidate_id), None)
+    context = {"s": s, "step": step, "candidate_id": candidate_id,
+               "name": _person(candidate) if candidate else f"Le candidat n° {candidate_id}"}
+    if candidate is None or candidate["state"] == "retire":
+        return page("centre/session_candidate_confirm.html", 404, gone=True,
+                    error_detail="Ce candidat n'est pas inscrit à la session.", **context)
+    if request.method == "GET":
+        return page("centre/session_candidate_confirm.html", **context)
+    method, suffix, done = CANDIDATE_STEPS[step]
+    try:
+        api(method, "sessions", f"/sessions/{session_id}/candidats/{candidate_id}{suffix}")
+    except ServiceError as exc:
+        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        return page("centre/session_candidate_confirm.html", status, errors=exc.errors, error_detail=exc.detail,
+                    refused=True, **context)
+    flash(done.format(name=context["name"]), "success")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+# --- S5: the centre changes the dates while the session is « en préparation » ------------------------------------
+def _paris(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).astimezone(PARIS)
+
+
+def _dates_form_errors(form: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    days = {}
+    for name, label in (("starts_on", "de début"), ("ends_on", "de fin")):
+        try:
+            days[name] = date.fromisoformat(form[name])
+        except ValueError:
+            errors[name] = [f"Saisissez la date {label} (JJ/MM/AAAA)."]
+    try:
+        datetime.strptime(form["heure"], "%H:%M")
+    except ValueError:
+        errors["heure"] = ["Heure invalide (format attendu : HH:MM)."]
+    if len(days) == 2 and days["ends_on"] < days["starts_on"]:
+        errors["ends_on"] = ["La date de fin ne peut pas précéder la date de début."]
+    return errors
+
+
+@bp.route("/centre/sessions/<session_id>/dates", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_dates(session_id: str):
+    """S5: the start date (and the end) move only while the session is « en préparation »; afterwards the UD alone
+    may postpone it. The convocation moves with the start (the service shifts it)."""
+    s = _session(session_id)
+    starts, ends = _paris(s["starts_at"]), _paris(s["ends_at"])
+    form = {"starts_on": request.form.get("starts_on", starts.date().isoformat()).strip(),
+            "heure": request.form.get("heure", starts.strftime("%H:%M")).strip(),
+            "ends_on": request.form.get("ends_on", ends.date().isoformat()).strip(),
+            "reason": request.form.get("reason", "").strip()}
+    context = {"s": s, "form": form, "allowed": "modifier_dates" in s["actions"]}
+    if request.method == "GET":
+        return page("centre/session_dates.html", **context)
+    errors = _dates_form_errors(form)
+    if errors:
+        return page("centre/session_dates.html", 422, errors=errors, error_detail="Certaines dates sont invalides.",
+                    **context)
+    new_start = datetime.combine(date.fromisoformat(form["starts_on"]),
+                                 datetime.strptime(form["heure"], "%H:%M").time(), tzinfo=PARIS)
+    new_end = datetime.combine(date.fromisoformat(form["ends_on"]), ends.time(), tzinfo=PARIS)  # its hour stays
+    body = {"starts_at": new_start.isoformat(), "ends_at": new_end.isoformat(), "reason": form["reason"] or None}
+    try:
+        api("PATCH", "sessions", f"/sessions/{session_id}/dates", json=body)
+    except ServiceError as exc:
+        errors = dict(exc.errors)
+        if exc.status == 409 and exc.code == "S5":  # a date refused (not the status): shown next to the start too
+            errors.setdefault("starts_on", [exc.detail])
+        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        s = _session(session_id)  # as it is now: a refusal for its status hides the form, the reason stays
+        return page("centre/session_dates.html", status, errors=errors, error_detail=exc.detail,
+                    **dict(context, s=s, allowed="modifier_dates" in s["actions"]))
+    flash(f"Les dates sont modifiées : la session commence le {new_start:%d/%m/%Y à %H:%M} et finit le "
+          f"{new_end:%d/%m/%Y}.", "success")
     return redirect(url_for("web.centre_session", session_id=session_id))
 
 

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import redirect, request, url_for
 
 from .blueprint import api, bp, client, current_user, login_required, page
 from .client import ServiceError
-from .roles import AGENTS
+from .roles import AGENTS, CENTRES
 
 DOCUMENT_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,24}$")
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @bp.route("/")
@@ -24,21 +27,67 @@ def _tiles(role: str) -> tuple[list[dict], list[str]]:
     if role in AGENTS:
         try:
             board = api("GET", "printing", "/dashboard").data or {}
-            # P9: validated sessions with no print request yet / with part of them requested.
+            # P9: validated sessions with no print request yet / with part of them requested; each opens its list.
             tiles.append({"label": "Sessions validées sans demande d'impression",
-                          "count": board.get("sessions_sans_demande", 0)})
-            tiles.append({"label": "Sessions aux impressions partielles", "count": board.get("sessions_partielles", 0)})
+                          "count": board.get("sessions_sans_demande", 0),
+                          "url": url_for("web.agent_printing_board", suivi="sans_demande")})
+            tiles.append({"label": "Sessions aux impressions partielles", "count": board.get("sessions_partielles", 0),
+                          "url": url_for("web.agent_printing_board", suivi="partielles")})
         except ServiceError as exc:
             if exc.status not in (403,):
                 unavailable.append("impressions")
     return tiles, unavailable
 
 
+WARNING_KINDS = {"dte": "Demande de DTE", "convocations": "Convocations", "results": "Résultats en retard",
+                 "habilitation": "Habilitation d'un juré", "prolongation": "Fin de prolongation d'un titre"}
+
+
+def _sessions_board(role: str) -> dict | None:
+    """S10 and B2 from the sessions service, for the user's scope: each count becomes a link to the list it counts
+    (the agents' list or the centre's, filtered alike), each warning a link to its session. None: unavailable."""
+    try:
+        board = api("GET", "sessions", "/tableau-de-bord").data
+    except ServiceError as exc:
+        if exc.status == 403:
+            return {}
+        return None
+    agent = role in AGENTS
+    listing = "web.agent_sessions" if agent else "web.centre_sessions"
+    showing = "web.agent_session" if agent else "web.centre_session"
+    since = board["depuis"]
+    statuses = [dict(row, url=url_for(listing, statut=row["status"], du=since)) for row in board["par_statut"]]
+    total = sum(row["count"] for row in statuses)
+    figures = [
+        {"id": "total", "label": "Sessions", "count": total, "url": url_for(listing, du=since)},
+        {"id": "dte", "label": "Demandes de DTE envoyées", "count": board["demandes_dte"],
+         "url": url_for(listing, du=since, dte="1")},
+        {"id": "assouplissement", "label": "Sessions avec des étapes sous assouplissement (S4)",
+         "count": board["sessions_sous_assouplissement"], "url": url_for(listing, du=since, assouplissement="1")},
+    ]
+    today = datetime.now(PARIS).date().isoformat()  # a warning due before today is overdue
+    warnings = [dict(w, label=WARNING_KINDS.get(w["kind"], w["kind"]), overdue=w["due_date"] < today,
+                     url=url_for(showing, session_id=w["session_id"]) if w.get("session_id") else None)
+                for w in board["alertes"]]
+    follow = board["agrements_a_suivre"]
+    for group in ("expirant", "retires_avec_sessions"):
+        for a in follow[group]["agrements"]:
+            # The withdrawn agrément's sessions still planned; an agent opens the site's agréments (E7).
+            a["url"] = (url_for(listing, site=a["site_id"], titre=a["titre_code"]) if group == "retires_avec_sessions"
+                        else url_for("web.agent_site_agrements", site_id=a["site_id"]) if agent else None)
+    return {"since": since, "statuses": statuses, "total": total, "figures": figures, "warnings": warnings,
+            "agrements": follow}
+
+
 @bp.route("/tableau-de-bord")
 @login_required
 def dashboard():
-    tiles, unavailable = _tiles(current_user()["role"])
-    return page("dashboard.html", tiles=tiles, unavailable=unavailable)
+    role = current_user()["role"]
+    tiles, unavailable = _tiles(role)
+    sessions = _sessions_board(role) if role in AGENTS | CENTRES else {}
+    if sessions is None:
+        unavailable.insert(0, "sessions")
+    return page("dashboard.html", tiles=tiles, unavailable=unavailable, sessions=sessions or None)
 
 
 @bp.route("/verification", methods=["GET"])
