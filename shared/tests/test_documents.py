@@ -1,6 +1,7 @@
 """Document rendering: real DSFR fonts, French wording, A4, multi-document PDFs, artwork (P2)."""
 from __future__ import annotations
 
+import base64
 import io
 import sys
 from datetime import date, datetime
@@ -161,6 +162,87 @@ def test_caller_templates_extend_the_base_layout(tmp_path, fonts_dir):
         "attestation.html", {"nom": "Dupré", "prenom": "Zoé", "genre": "F", "naissance": date(2001, 12, 24)}))[0]
     assert "Attestation de réussite" in text
     assert "Madame DUPRÉ Zoé, née le 24 décembre 2001" in text
+
+
+# --------------------------------------------------------------------------- combined rendering (batches)
+
+def normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_combined_rendering_prints_each_document_as_rendered_alone(renderer):
+    """render_combined lays several documents out as one HTML and overlays the artwork afterwards: each document
+    must read exactly as when it is rendered on its own, artwork included, on its own page range."""
+    people = [("Chevalier", "Henri", "M"), ("Béranger", "Élodie", "F"), ("Nguyen", "Thi Mai", "F")]
+    contexts = [letter_context(*p) for p in people]
+    combined = renderer.render_combined([("sample_letter.html", c) for c in contexts], artwork=True)
+    assert combined.pages == (range(0, 1), range(1, 2), range(2, 3))
+    texts = pages_text(combined.data)
+    for context, text in zip(contexts, texts):
+        alone = pages_text(renderer.render_pdf("sample_letter.html", context, artwork=True))[0]
+        assert normalized(text) == normalized(alone)
+        assert "CACHET" in text and "RÉPUBLIQUE" in text  # the overlaid stamp and Marque block
+    assert "BÉRANGER" in texts[1] and "BÉRANGER" not in texts[0] + texts[2]
+    preview = renderer.render_combined([("sample_letter.html", c) for c in contexts], artwork=False)
+    assert not any("CACHET" in t or "RÉPUBLIQUE" in t for t in pages_text(preview.data))  # rule P2
+
+
+def test_combined_rendering_keeps_each_documents_page_range(tmp_path, fonts_dir):
+    (tmp_path / "two_pages.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>Recto {{ name }}</h1>'
+        '<div class="page-break"><p>Verso {{ name }}</p></div>{% endblock %}', encoding="utf-8")
+    renderer = DocumentRenderer(tmp_path, fonts_dir=fonts_dir)
+    items = [("two_pages.html", {"name": "A"}), ("sample_letter.html", letter_context()),
+             ("two_pages.html", {"name": "B"}), ("two_pages.html", {"name": "C"})]
+    combined = renderer.render_combined(items, artwork=True)
+    assert combined.pages == (range(0, 2), range(2, 3), range(3, 5), range(5, 7))
+    texts = pages_text(combined.data)
+    assert [t.split()[0:2] for t in texts[3:7]] == [["Recto", "B"], ["Verso", "B"], ["Recto", "C"], ["Verso", "C"]]
+    assert "CHEVALIER" in texts[2]
+
+
+class Checker:
+    """A 3 × 3 mark with dark corners: a stand-in for a QR code in vector()."""
+
+    DARK = ((0, 0), (0, 2), (2, 0), (2, 2))  # (row, column)
+
+    def data_uri(self) -> str:
+        from PIL import Image
+
+        image = Image.new("L", (3, 3), 255)
+        for row, col in self.DARK:
+            image.putpixel((col, row), 0)
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+    def pdf_drawing(self, width: float, height: float) -> str:
+        cells = " ".join(f"{col} {2 - row} 1 1 re" for row, col in self.DARK)
+        return f"{width / 3:.4f} 0 0 {height / 3:.4f} 0 0 cm 0 g {cells} f"
+
+
+def test_vector_mark_is_an_image_alone_and_vector_squares_in_a_batch(tmp_path, fonts_dir):
+    (tmp_path / "mark.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p>Code</p>'
+        '{{ vector(mark, width="30mm", height="30mm", alt="Code de test") }}{% endblock %}', encoding="utf-8")
+    renderer = DocumentRenderer(tmp_path, fonts_dir=fonts_dir)
+    alone = renderer.render_pdf("mark.html", {"mark": Checker()})
+    combined = renderer.render_combined([("mark.html", {"mark": Checker()})] * 2, artwork=True)
+    with pdfplumber.open(io.BytesIO(alone)) as pdf:
+        (image,) = pdf.pages[0].images
+        box = (image["x0"], image["top"], image["x1"], image["bottom"])
+        assert not pdf.pages[0].rects
+    assert box[2] - box[0] == pytest.approx(30 / 25.4 * 72, abs=0.1)
+    cell = (box[2] - box[0]) / 3
+    with pdfplumber.open(io.BytesIO(combined.data)) as pdf:
+        for page in pdf.pages:
+            (placeholder,) = page.images  # a transparent pixel keeps the box, the squares are drawn over it
+            assert placeholder["srcsize"] == (1, 1)
+            assert (placeholder["x0"], placeholder["top"]) == pytest.approx(box[:2], abs=0.01)
+            squares = sorted((round((r["top"] - box[1]) / cell), round((r["x0"] - box[0]) / cell))
+                             for r in page.rects)
+            assert squares == sorted(Checker.DARK)
+            assert all(r["width"] == pytest.approx(cell, abs=0.05) for r in page.rects)
 
 
 def test_missing_context_value_fails_instead_of_printing_blank(renderer):

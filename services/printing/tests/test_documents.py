@@ -51,7 +51,7 @@ def rendered(rt):
             for doc in db.scalars(select(Document).where(Document.candidacy_id == candidacy.id)):
                 ctx = documents.context(db, parts, doc, public_base=rt.printing.public_base_url,
                                         now=rt.printing.now())
-                out[doc.kind] = {"number": doc.number, "url": ctx["doc"]["verification_url"],
+                out[doc.kind] = {"number": doc.number, "url": ctx["doc"]["verification_url"], "context": ctx,
                                  "preview": documents.render(doc.kind, ctx, artwork=False),
                                  "print": documents.render(doc.kind, ctx, artwork=True)}
     return out
@@ -168,3 +168,63 @@ def test_p10_ccs_diploma_names_the_certificate_and_prints_like_the_plain_renderi
     assert "diplôme du certificat complémentaire de spécialisation Arrosage automatique" in letter
     plain = text_of(documents.render_plain("diplome", contexts["diplome"]))
     assert " ".join(plain.replace("•", " ").split()) == " ".join(diploma.replace("•", " ").split())
+
+
+def test_batch_file_prints_every_document_as_rendered_alone(rendered):
+    """A batch file lays its documents out together (one HTML, artwork overlaid): each document keeps its page
+    range and reads exactly as the plain one-document WeasyPrint rendering (artwork drawn by the layout)."""
+    kinds = ["diplome", "lettre_diplome", "livret", "lettre_livret", "notification_echec"]
+    combined = documents.render_many([(kind, rendered[kind]["context"]) for kind in kinds])
+    assert [len(r) for r in combined.pages] == [1, 1, 2, 1, 1]  # the livret's front page, in print only (P2)
+    with pdfplumber.open(io.BytesIO(combined.data)) as pdf:
+        texts = [" ".join(" ".join(pdf.pages[i].extract_text().split()) for i in r) for r in combined.pages]
+    for kind, text in zip(kinds, texts):
+        plain = text_of(documents.render_plain(kind, rendered[kind]["context"]))
+        assert " ".join(text.replace("•", " ").split()) == " ".join(plain.replace("•", " ").split()), kind
+        assert rendered[kind]["number"] in text
+        assert all(rendered[other]["number"] not in text for other in kinds if other != kind)
+
+
+def gray(rect) -> float | None:
+    color = rect["non_stroking_color"]
+    return color[0] if isinstance(color, (tuple, list)) and len(color) == 1 else color
+
+
+def qr_modules(page) -> tuple[list[list[int]], tuple]:
+    """The code printed as squares, read back: its white square (quiet zone included) and the dark modules."""
+    white = [r for r in page.rects if gray(r) == 1]
+    (frame,) = [r for r in white if r["x0"] > page.width / 2 and r["top"] < page.height / 4]
+    dark = [r for r in page.rects if gray(r) == 0
+            and frame["x0"] <= r["x0"] < frame["x1"] and frame["top"] <= r["top"] < frame["bottom"]]
+    module = min(r["height"] for r in dark)
+    size = round(frame["width"] / module)
+    grid = [[0] * size for _ in range(size)]
+    for r in dark:
+        row, col = round((r["top"] - frame["top"]) / module), round((r["x0"] - frame["x0"]) / module)
+        for c in range(col, col + round(r["width"] / module)):
+            grid[row][c] = 1
+    return grid, (frame["x0"], frame["top"], frame["x1"], frame["bottom"])
+
+
+def test_b1_printed_code_is_the_verification_url_drawn_in_vector(rendered):
+    """The print draws the QR code as squares (batch rendering): read back, they are exactly the code of the
+    verification URL; the preview shows the same code as an image in the same place."""
+    import segno
+
+    url = rendered["diplome"]["url"]
+    expected = segno.make_qr(url, error="m", mask=documents.QR_MASK)
+    border = documents.QR_BORDER
+    size = len(expected.matrix) + 2 * border
+    wanted = [[0] * size for _ in range(size)]
+    for row, line in enumerate(expected.matrix):
+        for col, dark in enumerate(line):
+            wanted[row + border][col + border] = int(bool(dark))
+    with pdfplumber.open(io.BytesIO(rendered["diplome"]["print"])) as pdf:
+        grid, frame = qr_modules(pdf.pages[0])
+        assert not [i for i in pdf.pages[0].images if i["srcsize"] != (1, 1)]  # no raster code in print
+    assert grid == wanted
+    assert frame[2] - frame[0] == pytest.approx(22 / 25.4 * 72, abs=0.1)  # 22 mm
+    with pdfplumber.open(io.BytesIO(rendered["diplome"]["preview"])) as pdf:
+        (image,) = pdf.pages[0].images
+    assert image["srcsize"] == (size, size)
+    assert (image["x0"], image["top"], image["x1"], image["bottom"]) == pytest.approx(frame, abs=0.05)

@@ -207,10 +207,13 @@ class DocumentRenderer:
                 groups[-1][2].append((f"ceres-d{i}", body, overlay))
             pages, starts, overlays = [], [], []
             for style, body_attrs, docs in groups:
-                sections = "".join(f'<div id="{anchor}" style="break-before: page">{body}</div>'
+                # A class, not a style attribute: WeasyPrint shares the computed styles of elements whose parents
+                # share theirs and that match the same rules, so the documents after the first cost far less.
+                sections = "".join(f'<div id="{anchor}" class="ceres-document">{body}</div>'
                                    for anchor, body, _ in docs)
                 html = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-                        f'<title>{title.group(1) if title else ""}</title><style>{style}</style></head>'
+                        f'<title>{title.group(1) if title else ""}</title><style>{style}\n'
+                        f'.ceres-document {{ break-before: page }}</style></head>'
                         f"<body{body_attrs}>{sections}</body></html>")
                 document = HTML(string=html, base_url=self.base_url).render(
                     font_config=styles.font_config, stylesheets=list(styles.stylesheets), cache=_image_cache())
@@ -358,12 +361,10 @@ class _Overlay:
 
     def placeholder(self, name: str, params: dict) -> str:
         key = _params_key(params)
-        # The artwork's own id (if any) would win over ours: an element keeps its first id attribute.
-        root = re.sub(r'\s+id="[^"]*"', "", _SVG_ROOT.search(_artwork_markup(name, key)).group(0))
         anchor = f"{self.prefix}-a{len(self.inline)}"
         self.inline[anchor] = (name, key)
         # anchor: WeasyPrint reports the box of every element with an id, in CSS px from the page's top left.
-        return root[:-1] + f' id="{anchor}"></svg>'
+        return _placeholder_img(name, key)[:-1] + f' id="{anchor}">'
 
     def page_background(self, name: str, params: dict) -> str:
         self.background = (name, _params_key(params))
@@ -372,6 +373,19 @@ class _Overlay:
 
 def _params_key(params: Mapping[str, Any]) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+@lru_cache(maxsize=256)
+def _placeholder_img(name: str, key: tuple) -> str:
+    """An <img> of the artwork's empty SVG root: the same intrinsic size as the inline SVG (width, height, viewBox),
+    the same classes; one URL per artwork, so WeasyPrint parses it once per process instead of an inline SVG per
+    document. Hence in combined templates, style artwork by class (.ceres-stamp), not by the svg tag."""
+    # The artwork's own id would be kept over the anchor's (an element keeps its first id attribute).
+    root = re.sub(r'\s+id="[^"]*"', "", _SVG_ROOT.search(_artwork_markup(name, key)).group(0))
+    classes = re.search(r'\sclass="([^"]*)"', root)
+    uri = "data:image/svg+xml;base64," + base64.b64encode((root + "</svg>").encode()).decode()
+    class_attr = f' class="{classes.group(1)}"' if classes else ""
+    return f'<img src="{uri}" alt=""{class_attr}>'
 
 
 @lru_cache(maxsize=256)
