@@ -220,7 +220,8 @@ def test_demo_login_shows_each_role_its_menu_and_dashboard(web):
     checker.check("demo-sans-profil")
     expected = {
         "Agent UD de l'Ain (01)": (["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
-                                    "Impressions", "Agréments", "Vérifier un diplôme"], "département 01"),
+                                    "Impressions", "Plis non distribués", "Agréments", "Vérifier un diplôme"],
+                                   "département 01"),
         "Agent DREETS Auvergne-Rhône-Alpes (84)": (None, "région 84"),
         "DGEFP": (None, "périmètre national"),
         "Administrateur": (None, "périmètre national"),

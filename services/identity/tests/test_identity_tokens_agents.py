@@ -57,6 +57,11 @@ def test_I4_admin_creates_an_agent_who_sets_a_password_and_gets_a_scoped_token(p
     assert jwt.decode(again["access_token"], options={"verify_signature": False})["scope"] == {"departements": ["69"]}
     disabled = portal.client.patch(f"/agents/{created.json['id']}", json={"status": "disabled"}, headers=admin)
     assert disabled.json["status"] == "disabled"
+    shown = portal.client.get(f"/agents/{created.json['id']}", headers=admin)
+    assert shown.status_code == 200 and shown.json["status"] == "disabled" and shown.json["departements"] == ["69"]
+    assert portal.client.get("/agents/nobody", headers=admin).status_code == 404
+    ud = bearer(portal.runtime.identity.keyring.issue("u", "ud", scope={"departements": ["69"]}))
+    assert portal.client.get(f"/agents/{created.json['id']}", headers=ud).status_code == 403
     assert portal.login("ud.ain@travail.gouv.fr", password).status_code == 403
 
 

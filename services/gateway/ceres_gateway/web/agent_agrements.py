@@ -1,16 +1,19 @@
-"""Agréments (E7) for the DREETS/DEETS: find a site, see its agréments and their decisions, record a request,
-instruct, grant (from, until — never beyond the titre's end of validity, checked by the service), refuse or
-withdraw with a reason after a confirmation. And a centre's activation code and letter (I2, seed 003)."""
+"""Agréments (E7) for the DREETS/DEETS: the scope's requests to instruct; find a site, see its agréments and their
+decisions, record a request, instruct, grant (from, until — never beyond the titre's end of validity, checked by
+the service), refuse or withdraw with a reason after a confirmation. And a centre's activation code and letter (I2,
+seed 003)."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
-from .agent_printing import pdf_from
-from .blueprint import allowed, api, bp, form_error, page
-from .client import ServiceError
-from .roles import AGENTS
+import math
 
-DECIDERS = ("dreets", "deets", "dgefp", "admin")  # E7: decided by the DREETS (establishments' policy)
+from .agent_printing import page_arg, pdf_from
+from .blueprint import allowed, api, bp, form_error, page, safe_next
+from .client import ServiceError
+from .roles import AGENTS, DECIDERS
+
+QUEUE_PER_PAGE = 20
 STATUS_LABELS = {"en_instruction": "en cours d'instruction", "accorde": "accordé", "refuse": "refusé",
                  "retire": "retiré", "termine": "terminé"}
 ACTIONS = {"instruct": "Note d'instruction", "grant": "Accorder", "refuse": "Refuser", "withdraw": "Retirer",
@@ -34,6 +37,20 @@ def agent_agrements():
             return page("agent/agrements_search.html", 422, q=q, found=None, error_detail=exc.detail,
                         errors={"q": [m for msgs in exc.errors.values() for m in msgs] or [exc.detail]})
     return page("agent/agrements_search.html", q=q, found=found)
+
+
+@bp.route("/agent/agrements/a-instruire")
+@allowed(*DECIDERS)
+def agent_agrements_queue():
+    """E7: the requests « en cours d'instruction » of the whole scope (the DREETS's région, checked by the service),
+    oldest first, each with the decisions it can take."""
+    number = page_arg()
+    listed = api("GET", "establishments", "/agrements",
+                 params={"status": "en_instruction", "page": number, "per_page": QUEUE_PER_PAGE}).data
+    pages = max(1, math.ceil(listed["total"] / QUEUE_PER_PAGE))
+    back = url_for("web.agent_agrements_queue", page=number) if number > 1 else url_for("web.agent_agrements_queue")
+    return page("agent/agrements_queue.html", listed=listed, page_number=number, pages=pages, back=back,
+                actions=ACTIONS)
 
 
 def _site_page(site_id: str, status: int = 200, **context):
@@ -71,8 +88,11 @@ def agent_decide_agrement(agrement_id: str, action: str):
     agrement = api("GET", "establishments", f"/agrements/{agrement_id}").data
     site = api("GET", "establishments", f"/sites/{agrement['site_id']}").data
     form = {k: request.form.get(k, "").strip() for k in FIELDS}
+    # Opened from the queue of requests to instruct: back there afterwards, else to the site's agréments.
+    back = (safe_next(request.values["retour"]) if request.values.get("retour")
+            else url_for("web.agent_site_agrements", site_id=agrement["site_id"]))
     context = {"agrement": agrement, "site": site, "action": action, "title_action": ACTIONS[action],
-               "labels": STATUS_LABELS, "form": form}
+               "labels": STATUS_LABELS, "form": form, "back": back}
     if request.method == "GET":
         return page("agent/agrement_decision.html", **context)
     if action in NEEDS_REASON and not form["reason"]:
@@ -85,7 +105,7 @@ def agent_decide_agrement(agrement_id: str, action: str):
         return form_error("agent/agrement_decision.html", exc, **context)
     flash(f"Agrément {decided['titre_code']} : {STATUS_LABELS.get(decided['status'], decided['status'])}.",
           "success")
-    return redirect(url_for("web.agent_site_agrements", site_id=agrement["site_id"]))
+    return redirect(back)
 
 
 @bp.route("/agent/centres/<siret>/code-activation")

@@ -1,14 +1,19 @@
 """The printing workflow of the agents, through the printing API: the dashboard counts (P9) and their lists, a
 validated session's candidates with their documents' state (P1), one candidate at a time with previous / next, the
 preview PDF (P2), « Données vérifiées et conformes » then « Envoyer pour impression » (P3, the next candidate
-opens), the duplicata after 7 days (P5), the attestation de réussite (P4), and the PNDs to follow (P7)."""
+opens), the duplicata after 7 days (P5), the attestation de réussite (P4), and the PNDs to follow (P7) — for one
+session, and for the whole scope. And the Afpa operator's pages: the batches to print (P6), their acknowledgement,
+the documents' fate (B3, P7)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, session, url_for
+import math
+import re
 
-from .blueprint import SessionExpired, allowed, api, bp, client, page
+from flask import Response, abort, flash, redirect, request, url_for
+
+from .blueprint import allowed, api, bp, page, raw
 from .client import ServiceError
-from .roles import AGENTS
+from .roles import AFPA, AGENTS
 
 PROGRESS = {"sans_demande": "Sessions validées sans demande d'impression",
             "partielles": "Sessions aux demandes d'impression partielles"}
@@ -21,22 +26,21 @@ def _candidates(session_id: str) -> dict:
     return api("GET", "printing", f"/sessions/{session_id}/candidates").data
 
 
-def pdf_from(service: str, path: str, filename: str, disposition: str) -> Response:
-    """A PDF from a service, passed through with the user's token (the JSON client does not carry bytes)."""
-    http = client()
-    try:
-        answer = http.http.get(f"{http.urls[service]}{path}", timeout=http.timeout,
-                               headers={"Authorization": f"Bearer {session.get('token')}", "Accept": "application/pdf"})
-    except Exception as exc:  # requests' errors: the service is down
-        raise ServiceError(503, f"Le service « {service} » est momentanément indisponible.") from exc
-    if answer.status_code == 401:
-        raise SessionExpired()
-    if answer.status_code != 200 or answer.headers.get("Content-Type", "").split(";")[0] != "application/pdf":
+def file_from(service: str, path: str, filename: str, disposition: str, mimetype: str = "application/pdf",
+              passed_headers: tuple[str, ...] = ()) -> Response:
+    """A file (PDF, zip) from a service, passed through with the user's token (the JSON client carries no bytes)."""
+    answer = raw("GET", service, path, accept=mimetype)
+    if answer.status_code != 200 or answer.headers.get("Content-Type", "").split(";")[0] != mimetype:
         body = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
         raise ServiceError(answer.status_code, body.get("detail") or "Le document n'a pas pu être produit.")
-    return Response(answer.content, mimetype="application/pdf",
+    headers = {name: answer.headers[name] for name in passed_headers if name in answer.headers}
+    return Response(answer.content, mimetype=mimetype,
                     headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
-                             "Cache-Control": "no-store"})  # personal data: never kept by a cache
+                             "Cache-Control": "no-store", **headers})  # personal data: never kept by a cache
+
+
+def pdf_from(service: str, path: str, filename: str, disposition: str) -> Response:
+    return file_from(service, path, filename, disposition)
 
 
 @bp.route("/agent/impressions")
@@ -126,3 +130,109 @@ def form_error_candidate(session_id: str, candidate_id: int, exc: ServiceError, 
     status = exc.status if exc.status in (400, 409, 422) else 503
     return _candidate_page(session_id, candidate_id, status, errors=errors, error_detail=exc.detail, kind=kind)
 
+
+
+def page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+PND_PER_PAGE = 20
+
+
+@bp.route("/agent/impressions/plis-non-distribues")
+@allowed(*AGENTS)
+def agent_pnd():
+    """P7 for the whole scope: the documents the Afpa could not deliver, not sent again yet, newest first; each
+    opens the candidate's address correction (C4), after which printing has the same documents sent again."""
+    number = page_arg()
+    listed = api("GET", "printing", "/pnd", params={"page": number, "per_page": PND_PER_PAGE}).data
+    pages = max(1, math.ceil(listed["total"] / PND_PER_PAGE))
+    return page("agent/pnd.html", listed=listed, page_number=number, pages=pages,
+                back=url_for("web.agent_pnd", page=number) if number > 1 else url_for("web.agent_pnd"))
+
+
+# --- the Afpa operator (P6, B3, P7) --------------------------------------------------------------------------------
+AFPA_STATUSES = (("printed", "Imprimé"), ("posted", "Posté"), ("pnd", "Pli non distribuable (PND)"),
+                 ("delivered", "Distribué"))
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def _batches_page(status: int = 200, **context):
+    batches = api("GET", "printing", "/afpa/batches").data["batches"]
+    context.setdefault("form", {})
+    return page("afpa/batches.html", status, batches=batches, **context)
+
+
+@bp.route("/afpa/lots")
+@allowed(*AFPA)
+def afpa_batches():
+    """P6: the batches ready to print (not acknowledged yet), oldest first, each to download then acknowledge."""
+    return _batches_page()
+
+
+@bp.route("/afpa/lots/<batch_id>.zip")
+@allowed(*AFPA)
+def afpa_batch_archive(batch_id: str):
+    if not BATCH_ID.match(batch_id):
+        abort(404)
+    return file_from("printing", f"/afpa/batches/{batch_id}/archive", f"{batch_id}.zip", "attachment",
+                     mimetype="application/zip", passed_headers=("X-Checksum-SHA256",))
+
+
+@bp.route("/afpa/lots/<batch_id>/accuse-reception", methods=["POST"])
+@allowed(*AFPA)
+def afpa_acknowledge(batch_id: str):
+    """The SHA-256 the operator computed on the downloaded zip: printing checks it against the batch's own."""
+    if not BATCH_ID.match(batch_id):
+        abort(404)
+    sha256 = request.form.get("sha256", "").strip().lower()
+    form = {"batch_id": batch_id, "sha256": sha256}
+    field = f"sha256-{batch_id}"  # one field per batch in the page: the summary links to this batch's
+    if not sha256:
+        return _batches_page(422, form=form, errors={field: ["Saisissez l'empreinte SHA-256 du fichier reçu."]},
+                             error_detail="L'empreinte est manquante.")
+    try:
+        done = api("POST", "printing", f"/afpa/batches/{batch_id}/acknowledgement", json={"sha256": sha256}).data
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        errors = {field: exc.errors.get("sha256") or [exc.detail]}
+        return _batches_page(exc.status if exc.status in (404, 409, 422) else 503, form=form, errors=errors,
+                             error_detail=exc.detail)
+    flash(f"Réception du lot {done['id']} confirmée ({done['documents']} documents).", "success")
+    return redirect(url_for("web.afpa_batches"))
+
+
+@bp.route("/afpa/plis", methods=["GET", "POST"])
+@allowed(*AFPA)
+def afpa_statuses():
+    """B3: the fate of one document of a batch (printed, posted, PND, delivered); a PND (P7) appears in the agents'
+    follow-up until the address is corrected."""
+    form = {k: request.form.get(k, "").strip() for k in ("batch_id", "document_number", "status")}
+    context = {"statuses": AFPA_STATUSES, "form": form}
+    if request.method == "GET":
+        return page("afpa/statuses.html", **context)
+    errors = {name: [message] for name, message in (
+        ("batch_id", "Saisissez le numéro du lot."), ("document_number", "Saisissez le numéro du document."),
+        ("status", "Choisissez ce qu'il est advenu du pli.")) if not form[name]}
+    if errors:
+        return page("afpa/statuses.html", 422, errors=errors, error_detail="Certaines données sont manquantes.",
+                    **context)
+    try:
+        result = api("POST", "printing", "/afpa/statuses", json={"reports": [form]}).data["results"][0]
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        # The service names the line of its batch of reports (« reports.0.status »): here, the form's field.
+        errors = {key.removeprefix("reports.0."): messages for key, messages in exc.errors.items()}
+        if exc.status == 409 and not errors:
+            errors = {"status": [exc.detail]}
+        return page("afpa/statuses.html", exc.status if exc.status in (404, 409, 422) else 503, errors=errors,
+                    error_detail=exc.detail, **context)
+    label = dict(AFPA_STATUSES)[form["status"]].lower()
+    flash(f"Document {result['document_number']} : {label} enregistré." if result["changed"] else
+          f"Document {result['document_number']} : ce statut était déjà connu, rien n'a changé.", "success")
+    return redirect(url_for("web.afpa_statuses"))

@@ -2,7 +2,9 @@
 mounts POST /dev/tokens — the demonstration log-in that picks one of the demo's roles."""
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -12,7 +14,7 @@ from ceres_shared.errors import ApiError
 
 from .blueprint import bp, client, page, safe_next
 from .client import ServiceError
-from .roles import DEMO_BY_KEY, DEMO_PROFILES
+from .roles import DEMO_BY_KEY, DEMO_PROFILES, landing_for
 
 
 def _keys() -> KeySet:
@@ -23,17 +25,58 @@ def _keys() -> KeySet:
     return keys
 
 
-def _open_session(access_token: str, refresh_token: str | None = None) -> None:
+def _store_tokens(access_token: str, refresh_token: str | None) -> None:
     """Check identity's signature before trusting the token's role for the menu (the services check again)."""
     principal = verify(access_token, _keys(), os.environ.get("JWT_AUDIENCE", "ceres"))
-    session.clear()  # a new session on log-in: nothing from before (fixation)
-    session.permanent = True
     session["token"] = access_token
     if refresh_token:
         session["refresh"] = refresh_token
     session["user"] = {"sub": principal.subject, "role": principal.role, "name": principal.name or principal.subject,
                        "national": principal.national, "departements": sorted(principal.departements),
                        "regions": sorted(principal.regions), "sirets": sorted(principal.sirets)}
+
+
+def _open_session(access_token: str, refresh_token: str | None = None) -> None:
+    session.clear()  # a new session on log-in: nothing from before (fixation)
+    session.permanent = True
+    _store_tokens(access_token, refresh_token)
+
+
+# Refresh tokens are single-use (identity revokes the whole log-in when one is replayed). Two pages of the same
+# browser may find the access token expired at once and both hold the same refresh token: the first renews it,
+# the second gets the same new pair from here instead of replaying it. One gateway process; kept a minute.
+_RENEWED: dict[str, tuple[float, dict]] = {}
+_RENEWING = threading.Lock()
+RENEWED_KEPT_S = 60.0
+
+
+def renew_tokens() -> bool:
+    """A new access token from the session's refresh token (identity rotates both). False when there is none or
+    identity refuses it (expired, revoked, account disabled): the user signs in again."""
+    refresh = session.get("refresh")
+    if not refresh:
+        return False
+    key = hashlib.sha256(refresh.encode()).hexdigest()
+    with _RENEWING:
+        now = time.monotonic()
+        for old in [k for k, (at, _) in _RENEWED.items() if now - at > RENEWED_KEPT_S]:
+            del _RENEWED[old]
+        if key in _RENEWED:
+            pair = _RENEWED[key][1]
+        else:
+            try:
+                pair = client().call("POST", "identity", "/auth/refresh", json={"refresh_token": refresh}).data
+            except ServiceError as exc:
+                if exc.status >= 500:
+                    raise
+                session.pop("refresh", None)
+                return False
+            _RENEWED[key] = (now, pair)
+    try:
+        _store_tokens(pair["access_token"], pair.get("refresh_token"))
+    except ApiError:  # a token we cannot verify is no session
+        return False
+    return True
 
 
 def demo_login_available() -> bool:
@@ -74,7 +117,7 @@ def login():
         return page("login.html", 503, form=form, next_url=next_url, error_detail=exc.detail,
                     demo=demo_login_available())
     flash(f"Bienvenue, {session['user']['name']}.", "success")
-    return redirect(safe_next(next_url))
+    return redirect(safe_next(next_url) if next_url else url_for(landing_for(session["user"]["role"])))
 
 
 @bp.route("/connexion/demonstration", methods=["GET", "POST"])
@@ -100,7 +143,7 @@ def demo_login():
     except ApiError as exc:
         return page("demo_login.html", 503, profiles=DEMO_PROFILES, available=False, error_detail=exc.detail)
     flash(f"Connecté(e) en démonstration : {profile.label}.", "success")
-    return redirect(url_for("web.dashboard"))
+    return redirect(url_for(landing_for(profile.role)))
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -113,4 +156,60 @@ def logout():
             pass
     session.clear()
     flash("Vous êtes déconnecté(e).", "success")
+    return redirect(url_for("web.login"))
+
+
+# --- forgotten password: identity mails a link to the page below (identity's IDENTITY_WEB_URL) -------------------
+@bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
+def password_forgotten():
+    form = {"email": request.form.get("email", "").strip()}
+    if request.method == "GET":
+        return page("password_forgotten.html", form=form)
+    if not form["email"]:
+        return page("password_forgotten.html", 422, form=form, error_detail="L'adresse électronique est manquante.",
+                    errors={"email": ["Saisissez l'adresse électronique de votre compte."]})
+    try:
+        answer = client().call("POST", "identity", "/auth/password-reset", json=form).data
+    except ServiceError as exc:
+        return page("password_forgotten.html", exc.status if exc.status < 500 else 503, form=form,
+                    errors=exc.errors, error_detail=exc.detail)
+    # The same answer whether or not the address has an account (identity's words).
+    return page("password_forgotten.html", form=form, sent=answer["detail"])
+
+
+@bp.route("/api/identity/auth/password-reset", methods=["GET"])
+def password_reset_link():
+    """Links mailed before they pointed at the page below (identity's own page runs a script our CSP blocks)."""
+    return redirect(url_for("web.password_new", token=request.args.get("token", "")))
+
+
+@bp.route("/mot-de-passe/nouveau", methods=["GET", "POST"])
+def password_new():
+    """The mailed link's page (a reset, or a new agent's first password). Opening it changes nothing; the form
+    posts the token with the new password to identity, which checks the link (once, in time) and the password."""
+    token = request.values.get("token", "").strip()
+    if not token:
+        return page("password_new.html", 404, token=None, error_detail="Ce lien n'est pas valide : vérifiez que vous "
+                    "l'avez copié en entier, ou refaites une demande.")
+    if request.method == "GET":
+        return page("password_new.html", token=token)
+    body = {"token": token, "password": request.form.get("password", ""),
+            "password_confirmation": request.form.get("password_confirmation", "")}
+    errors = {}
+    if not body["password"]:
+        errors["password"] = ["Saisissez votre nouveau mot de passe."]
+    if not body["password_confirmation"]:
+        errors["password_confirmation"] = ["Saisissez à nouveau le mot de passe."]
+    if errors:
+        return page("password_new.html", 422, token=token, errors=errors,
+                    error_detail="Certaines données sont manquantes.")
+    try:
+        done = client().call("POST", "identity", "/auth/password-reset/confirm", json=body).data
+    except ServiceError as exc:
+        if exc.status in (404, 409, 410):  # unknown, used or expired link: the form is of no use any more
+            return page("password_new.html", exc.status, token=None, error_detail=exc.detail)
+        return page("password_new.html", exc.status if exc.status < 500 else 503, token=token, errors=exc.errors,
+                    error_detail=exc.detail)
+    session.clear()  # every log-in of the account was ended by identity: this browser's too
+    flash(done["detail"], "success")
     return redirect(url_for("web.login"))

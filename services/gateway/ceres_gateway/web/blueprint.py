@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
+import requests
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory,
                    session, url_for)
 
@@ -29,7 +31,7 @@ bp.add_app_template_global(security.csrf_token, "csrf_token")  # also inside imp
 
 
 class SessionExpired(Exception):
-    """A service answered 401 to the user's token: sign in again."""
+    """A service answered 401 to the user's token and it could not be renewed: sign in again."""
 
 
 def client() -> ServiceClient:
@@ -40,13 +42,50 @@ def current_user() -> dict | None:
     return session.get("user")
 
 
-def api(method: str, service: str, path: str, **kwargs) -> Result:
+def _authorised(send):
+    """`send(token)` with the user's access token; when a service refuses it (expired: 401), renew it once with the
+    refresh token and send again — the user never sees a raw 401. Nothing was done on a 401 (the token is checked
+    before anything else), so sending again is safe even for a POST."""
     try:
-        return client().call(method, service, path, token=session.get("token"), **kwargs)
+        return send(session.get("token"))
     except ServiceError as exc:
-        if exc.status == 401 and session.get("token"):
+        if exc.status != 401 or not session.get("token"):
+            raise
+    from .auth_views import renew_tokens  # auth_views builds on this module
+
+    if not renew_tokens():
+        raise SessionExpired()
+    try:
+        return send(session["token"])
+    except ServiceError as exc:
+        if exc.status == 401:
             raise SessionExpired() from exc
         raise
+
+
+def api(method: str, service: str, path: str, **kwargs) -> Result:
+    return _authorised(lambda token: client().call(method, service, path, token=token, **kwargs))
+
+
+def raw(method: str, service: str, path: str, *, accept: str, **kwargs) -> requests.Response:
+    """Bytes in or out (a PDF, a batch's zip, an uploaded file) with the user's token, renewed like api(). The
+    answer is returned whatever its status, except 401 (renewed, or sign in again)."""
+    http, extra = client(), kwargs.pop("headers", {})
+
+    def send(token):
+        headers = {"Accept": accept, **extra}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            answer = http.http.request(method, f"{http.urls[service]}{path}", headers=headers, timeout=http.timeout,
+                                       allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            raise ServiceError(503, f"Le service « {service} » est momentanément indisponible.") from exc
+        if answer.status_code == 401:
+            raise ServiceError(401, "Jeton refusé.")
+        return answer
+
+    return _authorised(send)
 
 
 def allowed(*roles: str):

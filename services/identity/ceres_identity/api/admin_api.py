@@ -28,6 +28,13 @@ def list_agents():
     return agents.list_agents(db())
 
 
+@blp.route("/agents/<agent_id>")
+@require("agents.manage")
+@blp.response(200, schemas.AgentOut)
+def get_agent(agent_id):
+    return agents.get_agent(db(), agent_id)
+
+
 @blp.route("/agents/<agent_id>", methods=["PATCH"])
 @require("agents.manage")
 @blp.arguments(schemas.AgentPatch)

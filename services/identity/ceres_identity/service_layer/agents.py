@@ -90,10 +90,19 @@ def list_agents(session: Session) -> list[dict]:
     return [agent_dict(a) for a in rows]
 
 
-def update_agent(rt, session: Session, principal: Principal, agent_id: str, data: dict) -> dict:
+def _agent(session: Session, agent_id: str) -> Account:
     account = session.get(Account, agent_id)
     if account is None or account.kind != "agent":
         raise NotFound("Cet agent n'existe pas.")
+    return account
+
+
+def get_agent(session: Session, agent_id: str) -> dict:
+    return agent_dict(_agent(session, agent_id))
+
+
+def update_agent(rt, session: Session, principal: Principal, agent_id: str, data: dict) -> dict:
+    account = _agent(session, agent_id)
     before = public_account(account)
     profile = data.get("profile", account.agent_role)
     deps = sorted(set(data["departements"])) if "departements" in data else account.departements
