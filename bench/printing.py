@@ -6,7 +6,9 @@ PostgreSQL and RabbitMQ of this machine; then, in the same run, plain WeasyPrint
 
 1. Reference data first (not timed): titres (a TP and a CCS), sites in four régions (one in La Réunion: P6 routes
    its documents to the DEETS), the candidates — each published by its producer's outbox (establishments,
-   sessions, candidates runtimes), relayed through RabbitMQ and consumed by the printing service.
+   sessions, candidates runtimes: only their relays run here, their own consumers are off the measured path),
+   relayed through RabbitMQ and consumed by the printing service. Then ten sessions whose documents are the plain
+   sample (3).
 2. Timed: the sessions runtime commits every `session.validated` (12 candidates each, mixed decisions: titre,
    partiel, ajourné; one session in ten of a CCS) to its outbox in one go; its relay publishes them; the printing
    consumer builds the document sets; agents (4 threads of this script calling the service layer, as the API does)
@@ -14,8 +16,11 @@ PostgreSQL and RabbitMQ of this machine; then, in the same run, plain WeasyPrint
    rendering worker processes, one per core) build batches by size and by time until every document is in a
    ready batch. Documents per second = documents / time from the first commit to the last batch ready.
 3. Plain: the same templates rendered the plain WeasyPrint way — one document per file, artwork drawn by the
-   layout, one process (fonts set up once) — on a sample of the same documents.
+   layout, one process (fonts set up once) — on the sample, once before the peak and once after it (the machine
+   is shared: a load that changes during the run weighs on both sides).
 
+Also reported: CPU time per document of the rendering workers, of this process (the printing service's relay,
+consumer, batch builders and the agents' calls) and of the PostgreSQL backends, and the load average.
 Prints a table, then one JSON line: docs_per_s, plain_docs_per_s, peak_rss_mb (the largest rendering worker),
 and the rest of the figures.
 """
@@ -55,10 +60,10 @@ def main() -> int:
     plain_n = args.plain or (40 if args.quick else 150)
 
     # The printing service's settings, read when its runtime is built (config.py).
-    os.environ.update({"PRINTING_BATCH_SIZE": "200", "PRINTING_BATCH_MAX_WAIT_S": "2",
-                       "PRINTING_BATCH_POLL_S": "0.2", "PRINTING_RENDER_WORKERS": str(args.workers),
-                       "PRINTING_RECYCLE_AFTER": "40", "PRINTING_FILE_DOCUMENTS": "40",
-                       "PRINTING_BUILDER_THREADS": "2", "CERES_TESTING": "1"})
+    # The printing service's own defaults (config.py: batches of 200, files, workers, recycling), except the
+    # batch clock: the last, partial batch of the peak is built after 2 s instead of 10 minutes.
+    os.environ.update({"PRINTING_BATCH_MAX_WAIT_S": "2", "PRINTING_BATCH_POLL_S": "0.2",
+                       "PRINTING_RENDER_WORKERS": str(args.workers), "CERES_TESTING": "1"})
     logging.basicConfig(level=logging.WARNING)
     from ceres_shared.testing.infra import discover
 
@@ -84,6 +89,7 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
     producers = {name: build_runtime(infra, amqp_url, issuer, name, exchange=exchange)
                  for name in ("establishments", "sessions", "candidates")}
     printing = build_runtime(infra, amqp_url, issuer, "printing", exchange=exchange)
+    printing_cfg = printing.printing
     runtimes = [*producers.values(), printing]
     # The producers stand for the other services: only their relays run here. Their consumers (e.g. candidates
     # following every print event, B3) are off the measured path and, in production, in processes of their own:
@@ -128,20 +134,33 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
              and count(TitreCopy) == 2)
         setup_s = time.perf_counter() - t0
 
-        # 2. Timed: the national peak.
         decisions = ("titre", "partiel", "titre", "ajourne")
-        events = []
-        for s in range(n_sessions):
-            ccs = s % 10 == 9
-            site = SITES[s % len(SITES)]
-            results = []
-            for k in range(PER_SESSION):
-                cid = first_id + s * PER_SESSION + k
-                decision = "titre" if ccs and k % 3 else decisions[(s + k) % 4]
-                results.append((cid, decision, ["CCP-01"] if decision == "partiel" else []))
-            events.append(("session.validated", samples.session_validated(
-                f"bench-{s:05d}", site[0], results, commune_code=site[4],
-                titre=samples.CCS if ccs else samples.TITRE)))
+
+        def validated(prefix, count_):
+            events_ = []
+            for s in range(count_):
+                ccs = s % 10 == 9
+                site = SITES[s % len(SITES)]
+                results = []
+                for k in range(PER_SESSION):
+                    cid = first_id + s * PER_SESSION + k
+                    decision = "titre" if ccs and k % 3 else decisions[(s + k) % 4]
+                    results.append((cid, decision, ["CCP-01"] if decision == "partiel" else []))
+                events_.append(("session.validated", samples.session_validated(
+                    f"{prefix}-{s:05d}", site[0], results, commune_code=site[4],
+                    titre=samples.CCS if ccs else samples.TITRE)))
+            return events_
+
+        # The plain sample (same templates, same mix of decisions), rendered before the peak and again after it:
+        # the machine is shared, and a load that changes during the run then weighs on both sides alike.
+        plain_sessions = 10
+        publish(producers["sessions"], validated("plain", plain_sessions))
+        wait("plain sample", lambda: count(ValidatedSession) == plain_sessions)
+        items = plain_items(printing, plain_n)
+        plain_before = plain_run(items)
+
+        # 2. Timed: the national peak.
+        events = validated("bench", n_sessions)
         expected_docs = sum({"titre": 2, "partiel": 2, "ajourne": 1}[r["decision"]]
                             for _, p in events for r in p["results"])
         agent = Principal(subject="bench-agent", role="dgefp", national=True)
@@ -152,7 +171,8 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
             # P3 for every candidate of every built session, as fast as the service answers.
             while not agent_stop.is_set():
                 with printing.session_factory.begin() as db:
-                    todo = db.scalars(select(Candidacy).where(Candidacy.initial_request_at.is_(None))
+                    todo = db.scalars(select(Candidacy).where(Candidacy.initial_request_at.is_(None),
+                                                              Candidacy.session_id.like("bench-%"))
                                       .order_by(Candidacy.id).limit(24).with_for_update(skip_locked=True)).all()
                     for candidacy in todo:
                         services.verify(printing, db, agent, candidacy)
@@ -172,7 +192,7 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         published_s = time.perf_counter() - started
         for thread in agent_threads:
             thread.start()
-        wait("documents built", lambda: count(ValidatedSession) == n_sessions)
+        wait("documents built", lambda: count(ValidatedSession) == n_sessions + plain_sessions)
         built_s = time.perf_counter() - started
         wait("requests sent", lambda: agent_done["candidates"] == n_candidates)
         requested_s = time.perf_counter() - started
@@ -188,37 +208,17 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
             thread.join()
         stats = printing.render_pool.stats()
         printing.stop_background()
-        docs = count(Document)
+        docs = count(PrintItem, PrintItem.batch_id.is_not(None))
         batches = count(Batch)
         with printing.session_factory() as db:
             files = sum(len(json.loads(_manifest(b.archive))["files"]) for b in db.scalars(select(Batch)))
         docs_per_s = docs / elapsed
 
-        # 3. Plain WeasyPrint, one process, one document per file, on a sample of the same documents.
-        with printing.session_factory() as db:
-            items = []
-            kinds = ("diplome", "lettre_diplome", "livret", "lettre_livret", "notification_echec")
-            for kind in kinds:  # every template, in the proportions of a real mix
-                share = max(2, plain_n * {"diplome": 4, "lettre_diplome": 4, "livret": 2, "lettre_livret": 2,
-                                          "notification_echec": 2}[kind] // 14)
-                for doc in db.scalars(select(Document).where(Document.kind == kind).limit(share)):
-                    candidacy = db.get(Candidacy, doc.candidacy_id)
-                    parts = documents.load_parts(db, candidacy)
-                    items.append((kind, documents.context(db, parts, doc, public_base=printing.printing.public_base_url,
-                                                          now=printing.printing.now(),
-                                                          address=parts.candidate.address)))
-        from ceres_shared.documents import warm_up
-
-        warm_up()
-        documents.render_plain(*items[0])  # first use of the templates
-        timings = []
-        plain_started, plain_cpu = time.perf_counter(), time.process_time()
-        for kind, ctx in items:
-            t = time.perf_counter()
-            documents.render_plain(kind, ctx)
-            timings.append(time.perf_counter() - t)
-        plain_docs_per_s = len(items) / (time.perf_counter() - plain_started)
-        plain_cpu_ms = (time.process_time() - plain_cpu) / len(items) * 1000
+        # 3. Plain WeasyPrint again, after the peak.
+        plain_after = plain_run(items)
+        timings = plain_before["timings"] + plain_after["timings"]
+        plain_docs_per_s = len(timings) / (plain_before["wall_s"] + plain_after["wall_s"])
+        plain_cpu_ms = (plain_before["cpu_s"] + plain_after["cpu_s"]) / len(timings) * 1000
         load_plain = os.getloadavg()
     finally:
         for relay in relays:
@@ -232,6 +232,9 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
     main_cpu_ms = main_cpu_s / docs * 1000
     pg_cpu_ms = pg_cpu_s / docs * 1000
     early, late = stats["rss_first"], stats["rss_last"]
+    # What the ratio would be with the whole machine to ourselves: plain uses one core, the pipeline all of them.
+    cores = os.cpu_count() or 1
+    cpu_ratio = plain_cpu_ms * cores / (render_cpu_ms + main_cpu_ms + pg_cpu_ms)
     rows = [
         ("sessions validated at once", n_sessions),
         ("candidates", n_candidates),
@@ -243,19 +246,23 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         ("all candidates sent by agents (s)", f"{requested_s:.1f}"),
         ("all batches ready (s) = total time", f"{elapsed:.1f}"),
         ("end to end documents/s", f"{docs_per_s:.1f}"),
-        ("rendering worker processes (recycled every 40 files)", f"{workers} ({len(stats['workers'])} over the run)"),
+        (f"rendering worker processes (recycled every {printing_cfg.recycle_after} files of "
+         f"{printing_cfg.file_documents} documents)", f"{workers} ({len(stats['workers'])} over the run)"),
         ("peak RSS per rendering worker (MB): max", f"{peak_rss_mb:.0f}"),
         ("worker RSS after first files / last files (MB, median)", f"{early:.0f} / {late:.0f}"),
         ("main process peak RSS (MB)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"),
         ("CPU ms per document: rendering workers / service process / PostgreSQL",
          f"{render_cpu_ms:.1f} / {main_cpu_ms:.1f} / {pg_cpu_ms:.1f}"),
-        ("load average (1 min) at start / end of the peak / after plain",
-         f"{load_before[0]:.2f} / {load_after[0]:.2f} / {load_plain[0]:.2f}"),
-        ("plain WeasyPrint documents/s (one per file, 1 process)", f"{plain_docs_per_s:.1f}"),
+        ("load average (1 min): plain before / peak start / peak end / plain after",
+         f"{plain_before['load']:.2f} / {load_before[0]:.2f} / {load_after[0]:.2f} / {load_plain[0]:.2f}"),
+        ("plain WeasyPrint documents/s (one per file, 1 process): before / after the peak",
+         f"{plain_before['docs_per_s']:.1f} / {plain_after['docs_per_s']:.1f}"),
+        ("plain WeasyPrint documents/s, both runs", f"{plain_docs_per_s:.1f}"),
         ("plain CPU ms per document", f"{plain_cpu_ms:.1f}"),
         ("plain per document median / p95 (ms)",
          f"{statistics.median(timings) * 1000:.0f} / {_p95(timings) * 1000:.0f}"),
         ("end to end / plain", f"{docs_per_s / plain_docs_per_s:.1f}x"),
+        (f"end to end / plain from CPU time ({cores} cores to ourselves)", f"{cpu_ratio:.1f}x"),
     ]
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
@@ -270,10 +277,50 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         "postgres_cpu_ms_per_doc": round(pg_cpu_ms, 1),
         "plain_cpu_ms_per_doc": round(plain_cpu_ms, 1),
         "loadavg_start": round(load_before[0], 2), "loadavg_end": round(load_after[0], 2),
-        "loadavg_plain": round(load_plain[0], 2),
+        "loadavg_plain_before": round(plain_before["load"], 2), "loadavg_plain_after": round(load_plain[0], 2),
+        "plain_docs_per_s_before": round(plain_before["docs_per_s"], 2),
+        "plain_docs_per_s_after": round(plain_after["docs_per_s"], 2), "cpu_speedup": round(cpu_ratio, 2),
         "at": datetime.now(timezone.utc).isoformat()}))
     sys.stdout.flush()
     return 0
+
+
+def plain_items(printing, plain_n: int) -> list[tuple[str, dict]]:
+    """Contexts of a sample of documents, every template in the proportions of a real mix."""
+    from ceres_printing import documents
+    from ceres_printing.models import Candidacy, Document
+
+    from sqlalchemy import select
+
+    items = []
+    with printing.session_factory() as db:
+        kinds = ("diplome", "lettre_diplome", "livret", "lettre_livret", "notification_echec")
+        for kind in kinds:
+            share = max(2, plain_n * {"diplome": 4, "lettre_diplome": 4, "livret": 2, "lettre_livret": 2,
+                                      "notification_echec": 2}[kind] // 14)
+            for doc in db.scalars(select(Document).where(Document.kind == kind).limit(share)):
+                parts = documents.load_parts(db, db.get(Candidacy, doc.candidacy_id))
+                items.append((kind, documents.context(db, parts, doc, public_base=printing.printing.public_base_url,
+                                                      now=printing.printing.now(), address=parts.candidate.address)))
+    return items
+
+
+def plain_run(items) -> dict:
+    """The plain WeasyPrint way: one document per file, artwork drawn by the layout, this one process (fonts set
+    up once)."""
+    from ceres_printing import documents
+    from ceres_shared.documents import warm_up
+
+    warm_up()
+    documents.render_plain(*items[0])  # first use of the templates
+    timings = []
+    started, cpu = time.perf_counter(), time.process_time()
+    for kind, ctx in items:
+        t = time.perf_counter()
+        documents.render_plain(kind, ctx)
+        timings.append(time.perf_counter() - t)
+    return {"timings": timings, "wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+            "docs_per_s": len(items) / (time.perf_counter() - started), "load": os.getloadavg()[0]}
 
 
 def _postgres_cpu(engine, databases) -> dict[int, float]:
