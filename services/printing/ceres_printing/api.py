@@ -30,6 +30,21 @@ class PrintRequestSchema(Schema):
         ("initial", "duplicata"), error="« initial » ou « duplicata » attendu."))
 
 
+class ReprintSchema(Schema):
+    """P8: a diploma of a session held before CERES, to print again under its original number."""
+
+    number = fields.Str(required=True, validate=validate.Length(min=1, max=40),
+                        metadata={"description": "Numéro d'origine, tel qu'il figure sur le parchemin"})
+    candidate_id = fields.Int(required=True, strict=True, validate=validate.Range(min=1),
+                              metadata={"description": "Fiche du titulaire (module Candidats)"})
+    titre_code = fields.Str(required=True, validate=validate.Regexp(
+        r"^(TP|CCS)-\d{5}$", error="Code de titre attendu, par exemple TP-00463."))
+    titre_version = fields.Date(required=True, metadata={"description": "Date de l'arrêté de la version du titre"})
+    issued_on = fields.Date(required=True, metadata={"description": "Date du diplôme d'origine (« Etabli le »)"})
+    departement = fields.Str(required=True, validate=validate.Length(min=2, max=3),
+                             metadata={"description": "Département où la session s'est tenue"})
+
+
 class ProgressQuery(Schema):
     progress = fields.Str(required=True, validate=validate.OneOf(("sans_demande", "partielles")))
 
@@ -90,7 +105,7 @@ def get_candidate(session_id, candidate_id):
     return {**services.candidacy_state(session, candidacy), "previous": previous, "next": following}
 
 
-@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/documents/<number>/preview")
+@agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/documents/<path:number>/preview")
 @require("print.read")
 def preview(session_id, candidate_id, number):
     """P2: preview without stamp, signature, Marque État, watermark or livret front page."""
@@ -125,6 +140,18 @@ def request_print(body, session_id, candidate_id):
     _, following = services.neighbours(session, candidacy)
     return {"request_id": req.id, "kind": req.kind, **services.candidacy_state(session, candidacy),
             "next": following}, 201
+
+
+@agent.route("/reprints", methods=["POST"])
+@agent.arguments(ReprintSchema)
+@require("print.request")
+def request_reprint(body):
+    """P8: a pre-CERES diploma reprinted under its original number (format and uniqueness checked). Answers with the
+    candidate as in the session's list: then preview, verification and print request as for any diploma."""
+    session, principal = db(), current_principal()
+    candidacy = services.request_reprint(runtime(), session, principal, **body)
+    session.commit()
+    return {"session_id": candidacy.session_id, **services.candidacy_state(session, candidacy)}, 201
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/attestation")
@@ -190,7 +217,7 @@ def report_statuses(body):
 NOT_GENUINE = "Document non authentique : ce numéro et ce code ne correspondent à aucun document délivré."
 
 
-@public.route("/verification/<number>")
+@public.route("/verification/<path:number>")  # an original number may hold slashes (P8)
 def verify_document(number):
     """B1: the number plus its signed code confirm holder, titre and date — or the document is not genuine.
     Unknown number and wrong code get the same answer, so numbers cannot be probed."""

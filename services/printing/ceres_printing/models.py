@@ -80,6 +80,9 @@ class ValidatedSession(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     validated_by: Mapped[str] = mapped_column(String(120))
     validated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "ceres": validated in CERES (session.validated); "avant_ceres": stands for the session of a pre-CERES diploma
+    # reprinted with its original number (P8), created by an agent, out of the P9 dashboard.
+    origin: Mapped[str] = mapped_column(String(12), default="ceres", server_default="ceres")
 
 
 # --- ours -----------------------------------------------------------------------------------------------------

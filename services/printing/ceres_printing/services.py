@@ -2,18 +2,26 @@
 the caller's transaction."""
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
-from ceres_shared.errors import Conflict, Forbidden, NotFound
+from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
 
 from . import documents
 from .config import aware
-from .domain.rules import DOCUMENT_LABELS, RuleViolation, check_print_request, route
-from .models import (Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, ValidatedSession)
+from .domain.reference import REGION_OF_DEPARTEMENT
+from .domain.rules import (DOCUMENT_LABELS, RuleViolation, check_original_date, check_print_request,
+                           normalize_original_number, route)
+from .models import (Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, TitreCopy,
+                     ValidatedSession)
+
+PRE_CERES = "avant_ceres"
+PRE_CERES_SESSION_LABEL = "Session antérieure à CERES"
 
 
 # --- reading, within the agent's scope (I4) --------------------------------------------------------------------
@@ -50,6 +58,9 @@ def candidacy_state(db: Session, candidacy: Candidacy) -> dict:
     items = db.scalars(select(PrintItem).join(PrintRequest).where(PrintRequest.candidacy_id == candidacy.id)
                        .order_by(PrintItem.id)).all()
     mentions = []
+    session = db.get(ValidatedSession, candidacy.session_id)
+    if session is not None and session.origin == PRE_CERES:
+        mentions.append("Réimpression d'un diplôme antérieur à CERES, sous son numéro d'origine")
     if candidacy.initial_request_at:
         mentions.append(f"Demande d'impression initiale transmise le {candidacy.initial_request_at:%d/%m/%Y}")
     duplicata = [r for r in requests if r.kind == "duplicata"]
@@ -106,7 +117,8 @@ def sessions_by_progress(db: Session, principal: Principal) -> dict[str, list[di
               .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
     rows = db.execute(select(ValidatedSession, counts.c.total, counts.c.requested)
                       .join(counts, counts.c.session_id == ValidatedSession.session_id)
-                      .where(scope_filter(principal)).order_by(ValidatedSession.validated_at)).all()
+                      .where(scope_filter(principal), ValidatedSession.origin != PRE_CERES)  # P8 reprints are no sessions
+                      .order_by(ValidatedSession.validated_at)).all()
     out = {"sans_demande": [], "partielles": []}
     for vs, total, requested in rows:
         if requested == 0:
@@ -149,6 +161,65 @@ def request_print(rt, db: Session, principal: Principal, candidacy: Candidacy, k
                     after={"initial_request_at": iso(candidacy.initial_request_at),
                            "duplicata_count": candidacy.duplicata_count, "request_id": request.id})
     return request
+
+
+def request_reprint(rt, db: Session, principal: Principal, *, number: str, candidate_id: int, titre_code: str,
+                    titre_version: date, issued_on: date, departement: str) -> Candidacy:
+    """P8: a diploma of a session held before CERES, to be printed again under its original number (seed 001: the
+    number top right, also on reprints of older parchments). It becomes a diploma of CERES like the others — a
+    session row of its own marked « avant_ceres », a candidacy « titre », the document under that number — and then
+    goes the normal way: preview (P1/P2), « Données vérifiées et conformes », « Envoyer pour impression » (P3), batch
+    (P6), public verification (B1). Holder and address come from the candidate's record (C4)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        number = normalize_original_number(number)
+    except RuleViolation as exc:
+        errors["number"] = [exc.message]
+    region = REGION_OF_DEPARTEMENT.get(departement)
+    if region is None:
+        errors["departement"] = ["Département inconnu (code INSEE : 01 à 95, 2A, 2B, 971 à 976)."]
+    candidate = db.get(CandidateCopy, candidate_id)
+    if candidate is None:
+        errors["candidate_id"] = ["Candidat inconnu : créez ou retrouvez sa fiche dans le module Candidats (C1)."]
+    titre = db.get(TitreCopy, (titre_code, titre_version))
+    if titre is None:
+        errors["titre_version"] = ["Cette version du titre n'est pas au catalogue (code et date de l'arrêté)."]
+    else:
+        try:
+            check_original_date(issued_on, titre_version=titre.version_date, today=rt.printing.now().date())
+        except RuleViolation as exc:
+            errors["issued_on"] = [exc.message]
+    if errors:
+        raise ApiError(422, "Certaines données sont invalides.", errors=errors)
+    if not principal.covers_location(departement, region):
+        raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
+    if db.get(Document, number) is not None:
+        raise Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
+                       code="number_taken")
+    session_id = f"avant-ceres-{uuid.uuid4().hex[:12]}"
+    db.add(ValidatedSession(
+        session_id=session_id, public_id=PRE_CERES_SESSION_LABEL, titre_code=titre.code,
+        titre_version=titre.version_date, site_id="", site_commune_code="", centre_id="", departement=departement,
+        region=region, validated_by=principal.label,
+        validated_at=datetime.combine(issued_on, time(12), tzinfo=timezone.utc), origin=PRE_CERES))
+    db.flush()  # no ORM relationships: rows go in the order they are flushed
+    candidacy = Candidacy(session_id=session_id, candidate_id=candidate_id, position=0, decision="titre",
+                          ccps_obtained=[], duplicata_count=0)
+    db.add(candidacy)
+    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(Document(number=number, candidacy_id=candidacy.id, kind="diplome", position=0,
+                            issued_on=issued_on))
+    except IntegrityError:  # the same number sent twice at once: the second one loses
+        raise Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
+                       code="number_taken") from None
+    rt.audit.record(db, entity_type="candidacy", entity_id=f"{session_id}:{candidate_id}", action="reprint_pre_ceres",
+                    actor=principal.label, actor_role=principal.role,
+                    after={"number": number, "titre": f"{titre.code} ({titre.version_date.isoformat()})",
+                           "issued_on": issued_on.isoformat(), "departement": departement,
+                           "holder": documents.holder_name(candidate)})
+    return candidacy
 
 
 def resend_after_pnd(rt, db: Session, candidate_id: int, *, actor: str) -> list[PrintRequest]:

@@ -1,8 +1,9 @@
 """Printing rules, each where it is enforced once (ids from ../shared/domain.md)."""
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from .reference import DEETS_ADDRESSES
 
@@ -31,6 +32,35 @@ def new_document_number(kind: str, year: int) -> str:
     """P8: unique number, random so that nothing can be enumerated (B1): « D2022-7KQ4-M9XZ »."""
     body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"{_PREFIX[kind]}{year}-{body[:4]}-{body[4:]}"
+
+
+# P8: the number CERES gives (« D2022-7KQ4-M9XZ »); an original number of a pre-CERES diploma: letters, digits and
+# single separators (- / .), as printed on the parchment — a slash or a dot is kept in the verification URL (B1).
+CERES_NUMBER = re.compile(rf"[{''.join(sorted(set(_PREFIX.values())))}]\d{{4}}-[{_ALPHABET}]{{4}}-[{_ALPHABET}]{{4}}")
+ORIGINAL_NUMBER = re.compile(r"[A-Z0-9]+(?:[-/.][A-Z0-9]+)*")
+
+
+def normalize_original_number(raw: str) -> str:
+    """P8: the original number of a pre-CERES diploma, kept as printed (only case and surrounding spaces ignored);
+    a number CERES could have given, or one of another shape, is refused."""
+    number = raw.strip().upper()
+    if not 4 <= len(number) <= 24 or not ORIGINAL_NUMBER.fullmatch(number) or not any(c.isdigit() for c in number):
+        raise RuleViolation("Numéro d'origine invalide : de 4 à 24 caractères, lettres et chiffres, séparés au "
+                            "besoin par un tiret, une barre oblique ou un point, avec au moins un chiffre.",
+                            "bad_original_number")
+    if CERES_NUMBER.fullmatch(number):
+        raise RuleViolation("Ce numéro a la forme des numéros attribués par CERES : un document émis par CERES se "
+                            "réimprime par un duplicata (P5).", "ceres_number")
+    return number
+
+
+def check_original_date(issued_on: date, *, titre_version: date, today: date) -> None:
+    """P8: the original diploma was issued under its titre's arrêté, and in the past."""
+    if issued_on > today:
+        raise RuleViolation("La date du diplôme d'origine ne peut pas être dans le futur.", "future_date")
+    if issued_on < titre_version:
+        raise RuleViolation(f"La date du diplôme d'origine précède l'arrêté du titre "
+                            f"({titre_version.strftime('%d/%m/%Y')}).", "before_arrete")
 
 
 class RuleViolation(Exception):
