@@ -33,6 +33,7 @@ class IdentityConfig:
     argon2_parallelism: int = 2
     access_ttl: int = 900  # 15 minutes
     refresh_ttl: int = 14 * 24 * 3600
+    refresh_grace: int = 30  # a just-rotated refresh token still gives its successor (concurrent pages, workers)
     activation_ttl: int = 24 * 3600  # I1: the link works for 24 hours
     reset_ttl: int = 3600
     agent_setup_ttl: int = 72 * 3600
@@ -71,6 +72,7 @@ class IdentityConfig:
             argon2_memory_kib=_int("IDENTITY_ARGON2_MEMORY_KIB", 64 * 1024),
             argon2_parallelism=_int("IDENTITY_ARGON2_PARALLELISM", 2),
             access_ttl=_int("IDENTITY_ACCESS_TTL", 900),
+            refresh_grace=_int("IDENTITY_REFRESH_GRACE", 30),
             pow_bits=_int("IDENTITY_POW_BITS", 16),
             smtp_url=os.environ.get("SMTP_URL") or None,
             mail_from=os.environ.get("MAIL_FROM", cls.mail_from),

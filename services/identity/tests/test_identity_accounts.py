@@ -2,11 +2,13 @@
 refresh, log-out, password reset — and no answer that tells whether an address has an account."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from ceres_identity.domain.secrets_box import token_hash
 from ceres_identity.models import Account, EmailToken, Mail, RefreshToken
 from ceres_identity.testing import PASSWORD, bearer, now
 
@@ -195,11 +197,19 @@ def test_password_reset_says_nothing_about_the_address_and_ends_open_sessions(po
     assert portal.login("reset@example.fr", new).status_code == 200
 
 
+def _age_rotation(portal, refresh_token: str, seconds: int) -> None:
+    """Move the rotation that produced `refresh_token` (its creation) `seconds` into the past."""
+    with portal.runtime.session_factory.begin() as session:
+        session.execute(update(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token))
+                        .values(created_at=RefreshToken.created_at - timedelta(seconds=seconds)))
+
+
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_log_in(portal):
     portal.register_and_activate("refresh@example.fr")
     first = portal.tokens("refresh@example.fr")
     second = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200 and second.json["refresh_token"] != first["refresh_token"]
+    _age_rotation(portal, second.json["refresh_token"], 31)  # past the 30 s grace window
     replay = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replay.status_code == 401
     # The thief's replay also killed the legitimate holder's newer token.
@@ -207,6 +217,50 @@ def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_log_in(portal):
     with portal.runtime.session_factory() as session:
         hashes = session.scalars(select(RefreshToken.token_hash)).all()
     assert first["refresh_token"] not in hashes  # stored hashed
+
+
+def test_a_refresh_token_presented_again_just_after_its_rotation_gives_the_same_successor(portal):
+    """Two pages renewing the same log-in at once, on two gateway workers: both go on, with one refresh token."""
+    portal.register_and_activate("twotabs@example.fr")
+    first = portal.tokens("twotabs@example.fr")
+
+    def renew(_):
+        answer = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        return answer.status_code, answer.json
+
+    with ThreadPoolExecutor(2) as pool:
+        (status_a, a), (status_b, b) = pool.map(renew, range(2))
+    assert (status_a, status_b) == (200, 200)
+    assert a["refresh_token"] == b["refresh_token"] != first["refresh_token"]
+    for pair in (a, b):
+        assert portal.client.get("/me", headers=bearer(pair["access_token"])).json["email"] == "twotabs@example.fr"
+    # A third page a little later, still within the window: the same successor again, and the log-in lives on.
+    _age_rotation(portal, a["refresh_token"], 20)
+    late = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert late.status_code == 200 and late.json["refresh_token"] == a["refresh_token"]
+    third = portal.client.post("/auth/refresh", json={"refresh_token": a["refresh_token"]})
+    assert third.status_code == 200 and third.json["refresh_token"] not in (a["refresh_token"], first["refresh_token"])
+    with portal.runtime.session_factory() as session:
+        subject = session.scalar(select(Account.id).where(Account.email == "twotabs@example.fr"))
+        live = session.scalars(select(RefreshToken.token_hash).where(RefreshToken.subject == subject,
+                                                                     RefreshToken.revoked_at.is_(None))).all()
+    assert live == [token_hash(third.json["refresh_token"])]  # one live token: no fork of the log-in
+
+
+def test_the_grace_window_gives_nothing_once_the_log_in_is_ended(portal):
+    portal.register_and_activate("graceout@example.fr")
+    first = portal.tokens("graceout@example.fr")
+    second = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).json
+    assert portal.client.post("/auth/logout", json={"refresh_token": second["refresh_token"]}).status_code == 204
+    again = portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert again.status_code == 401 and again.json["detail"] == "Votre session a expiré, veuillez vous reconnecter."
+    # A disabled account: its successor is revoked with its other tokens, the rotated one gives nothing either.
+    portal.register_and_activate("gracedisabled@example.fr")
+    first = portal.tokens("gracedisabled@example.fr")
+    portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    with portal.runtime.session_factory.begin() as session:
+        session.execute(update(Account).where(Account.email == "gracedisabled@example.fr").values(status="disabled"))
+    assert portal.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
 
 
 def test_logout_revokes_the_refresh_token(portal):

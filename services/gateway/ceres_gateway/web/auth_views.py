@@ -2,9 +2,7 @@
 mounts POST /dev/tokens — the demonstration log-in that picks one of the demo's roles."""
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 import time
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -42,36 +40,21 @@ def _open_session(access_token: str, refresh_token: str | None = None) -> None:
     _store_tokens(access_token, refresh_token)
 
 
-# Refresh tokens are single-use (identity revokes the whole log-in when one is replayed). Two pages of the same
-# browser may find the access token expired at once and both hold the same refresh token: the first renews it,
-# the second gets the same new pair from here instead of replaying it. One gateway process; kept a minute.
-_RENEWED: dict[str, tuple[float, dict]] = {}
-_RENEWING = threading.Lock()
-RENEWED_KEPT_S = 60.0
-
-
 def renew_tokens() -> bool:
     """A new access token from the session's refresh token (identity rotates both). False when there is none or
-    identity refuses it (expired, revoked, account disabled): the user signs in again."""
+    identity refuses it (expired, revoked, account disabled): the user signs in again. Two pages of one browser
+    (maybe on two gateway workers) may renew with the same refresh token at once: identity gives the later one
+    the same successor for a short while instead of taking it for a replay."""
     refresh = session.get("refresh")
     if not refresh:
         return False
-    key = hashlib.sha256(refresh.encode()).hexdigest()
-    with _RENEWING:
-        now = time.monotonic()
-        for old in [k for k, (at, _) in _RENEWED.items() if now - at > RENEWED_KEPT_S]:
-            del _RENEWED[old]
-        if key in _RENEWED:
-            pair = _RENEWED[key][1]
-        else:
-            try:
-                pair = client().call("POST", "identity", "/auth/refresh", json={"refresh_token": refresh}).data
-            except ServiceError as exc:
-                if exc.status >= 500:
-                    raise
-                session.pop("refresh", None)
-                return False
-            _RENEWED[key] = (now, pair)
+    try:
+        pair = client().call("POST", "identity", "/auth/refresh", json={"refresh_token": refresh}).data
+    except ServiceError as exc:
+        if exc.status >= 500:
+            raise
+        session.pop("refresh", None)
+        return False
     try:
         _store_tokens(pair["access_token"], pair.get("refresh_token"))
     except ApiError:  # a token we cannot verify is no session

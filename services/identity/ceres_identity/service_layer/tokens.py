@@ -1,7 +1,10 @@
 """Tokens: short-lived EdDSA access JWTs carrying role and scope (I4), refresh tokens kept hashed and rotated
-on each use (a replayed refresh token revokes its whole log-in), machine-to-machine credentials."""
+on each use (a replayed refresh token revokes its whole log-in, except just after its rotation: see `refresh`),
+machine-to-machine credentials."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -39,19 +42,29 @@ def access_token(ident: Identity, account: Account, role: str, scope: dict) -> s
                                ttl=ident.config.access_ttl)
 
 
-def _store_refresh(session: Session, ident: Identity, subject: str, family: str) -> str:
-    token = new_token()
+def _successor_of(ident: Identity, token: str) -> str:
+    """The refresh token that replaces `token` on rotation, derived from it with the server's secret: a second
+    request presenting `token` just after the rotation can be given the same successor, though only hashes are
+    stored (unguessable without the secret, like a random one)."""
+    digest = hmac.new(ident.secret_key.encode(), b"ceres refresh successor v1\0" + token.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def _store_refresh(session: Session, ident: Identity, subject: str, family: str, token: str | None = None) -> str:
+    token = token or new_token()
     current = now()
     session.add(RefreshToken(token_hash=token_hash(token), subject=subject, family=family, created_at=current,
                              expires_at=current + timedelta(seconds=ident.config.refresh_ttl)))
     return token
 
 
-def token_pair(session: Session, ident: Identity, account: Account, family: str | None = None) -> dict:
+def token_pair(session: Session, ident: Identity, account: Account, family: str | None = None,
+               refresh_token: str | None = None) -> dict:
+    """A new access token, and the refresh token `refresh_token` (already stored) or a newly stored one."""
     role, scope = claims_for(session, account)
     return {
         "access_token": access_token(ident, account, role, scope),
-        "refresh_token": _store_refresh(session, ident, account.id, family or secrets.token_hex(16)),
+        "refresh_token": refresh_token or _store_refresh(session, ident, account.id, family or secrets.token_hex(16)),
         "token_type": "Bearer",
         "expires_in": ident.config.access_ttl,
         "role": role,
@@ -62,16 +75,26 @@ def refresh(session: Session, ident: Identity, token: str) -> dict:
     row = session.get(RefreshToken, token_hash(token), with_for_update=True)
     if row is None or aware(row.expires_at) <= now():
         raise ApiError(401, INVALID_REFRESH, code="invalid_refresh_token")
+    account = session.get(Account, row.subject)
+    successor = _successor_of(ident, token)
     if row.revoked_at is not None:
-        # Replay of a rotated token: someone else holds this log-in; end it for both.
+        # Two pages (maybe on two gateway workers) renewing the same log-in at once: the later one, within the
+        # grace window after the rotation, gets the same successor with a new access token. Only if that
+        # successor is still live: a log-out, a disabled account or a changed profile revoked it.
+        next_row = session.get(RefreshToken, token_hash(successor))
+        if (next_row is not None and next_row.family == row.family and next_row.revoked_at is None
+                and now() - aware(next_row.created_at) <= timedelta(seconds=ident.config.refresh_grace)
+                and account is not None and account.status == "active"):
+            return token_pair(session, ident, account, refresh_token=successor)
+        # Replay of a rotated token later on: someone else holds this log-in; end it for both.
         revoke_family(session, row.family)
         session.commit()
         raise ApiError(401, INVALID_REFRESH, code="invalid_refresh_token")
-    account = session.get(Account, row.subject)
     if account is None or account.status != "active":
         raise ApiError(401, INVALID_REFRESH, code="invalid_refresh_token")
     row.revoked_at = now()
-    return token_pair(session, ident, account, family=row.family)
+    _store_refresh(session, ident, account.id, row.family, token=successor)
+    return token_pair(session, ident, account, refresh_token=successor)
 
 
 def revoke_family(session: Session, family: str) -> None:
