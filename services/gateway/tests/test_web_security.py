@@ -96,9 +96,15 @@ def test_pages_of_signed_in_users_redirect_to_the_login_page(client):
 
 def test_after_login_only_local_paths_are_followed(app):
     with app.test_request_context():
-        assert safe_next("/centres?q=lyon") == "/centres?q=lyon"
-        for hostile in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "", None):
-            assert safe_next(hostile) == "/tableau-de-bord"
+        for local in ("/centres?q=lyon", "/agent/sessions?page=2&statut=a%20valider", "/agent/pnd#ligne-3"):
+            assert safe_next(local) == local
+        hostile = ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "", None, "/",
+                   "/\\evil.example", "\\/evil.example", "/\\/evil.example", "///evil.example", "/%5Cevil.example",
+                   "/%5cevil.example", "/%2F%2Fevil.example", "/%2fevil.example", "/\tevil", "/\t/evil.example",
+                   "/\n/evil.example", "\t//evil.example", "/x\r\nSet-Cookie: a=b", "/a\\b", "/\x7f/evil",
+                   "evil.example", "https:/evil.example", "http:evil.example")
+        for target in hostile:
+            assert safe_next(target) == "/tableau-de-bord", target
 
 
 def test_production_refuses_the_development_secret(monkeypatch):

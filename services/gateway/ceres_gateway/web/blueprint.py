@@ -3,7 +3,7 @@ token, forms re-shown with the services' field errors."""
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -110,9 +110,22 @@ def allowed(*roles: str):
 login_required = allowed()
 
 
+def _local_path(target: str) -> bool:
+    """« /x… »: one slash then not a second one; no backslash (browsers read « /\\ » as « // », another host),
+    no control character (browsers drop tabs and newlines: « /\\t/evil » would become « //evil »), no scheme, no
+    host."""
+    if len(target) < 2 or target[0] != "/" or target[1] == "/":
+        return False
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 def safe_next(target: str | None) -> str:
-    """Only a path of this site: never send a user who just signed in to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only a path of this site: never send a user who just signed in (or a « retour » link) to another host. The
+    path is checked as given and once decoded (« /%5Cevil » could be decoded by a proxy on the way)."""
+    if target and _local_path(target) and _local_path(unquote(target)):
         return target
     return url_for("web.dashboard")
 
