@@ -227,7 +227,8 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         for rt in runtimes:
             rt.engine.dispose()
 
-    peak_rss_mb = max((s["peak_rss_mb"] for s in stats["workers"].values()), default=0.0)
+    peaks = [w["peak_rss_mb"] for w in stats["workers"].values()] or [0.0]
+    peak_rss_mb = max(peaks)
     render_cpu_ms = stats["cpu_s"] / max(1, stats["documents"]) * 1000
     main_cpu_ms = main_cpu_s / docs * 1000
     pg_cpu_ms = pg_cpu_s / docs * 1000
@@ -248,7 +249,8 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         ("end to end documents/s", f"{docs_per_s:.1f}"),
         (f"rendering worker processes (recycled every {printing_cfg.recycle_after} files of "
          f"{printing_cfg.file_documents} documents)", f"{workers} ({len(stats['workers'])} over the run)"),
-        ("peak RSS per rendering worker (MB): max", f"{peak_rss_mb:.0f}"),
+        ("peak RSS per rendering worker (MB): min / median / max",
+         " / ".join(f"{v:.0f}" for v in (min(peaks), statistics.median(peaks), peak_rss_mb))),
         ("worker RSS after first files / last files (MB, median)", f"{early:.0f} / {late:.0f}"),
         ("main process peak RSS (MB)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"),
         ("CPU ms per document: rendering workers / service process / PostgreSQL",
@@ -272,7 +274,9 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
         "peak_rss_mb": round(peak_rss_mb, 1), "speedup": round(docs_per_s / plain_docs_per_s, 2),
         "total_s": round(elapsed, 1), "documents": docs, "sessions": n_sessions, "batches": batches,
         "files": files, "workers": workers, "worker_rss_first_mb": round(early, 1),
-        "worker_rss_last_mb": round(late, 1), "plain_median_ms": round(statistics.median(timings) * 1000, 1),
+        "worker_rss_last_mb": round(late, 1),
+        "worker_peak_rss_mb": {str(pid): round(w["peak_rss_mb"], 1) for pid, w in stats["workers"].items()},
+        "worker_files": {str(pid): w["files"] for pid, w in stats["workers"].items()}, "plain_median_ms": round(statistics.median(timings) * 1000, 1),
         "render_cpu_ms_per_doc": round(render_cpu_ms, 1), "service_cpu_ms_per_doc": round(main_cpu_ms, 1),
         "postgres_cpu_ms_per_doc": round(pg_cpu_ms, 1),
         "plain_cpu_ms_per_doc": round(plain_cpu_ms, 1),

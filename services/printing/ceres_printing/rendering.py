@@ -43,28 +43,43 @@ def _worker_start() -> None:
 
 
 class RenderPool:
-    """`workers` processes (0: render in the calling thread, e.g. in unit tests); each is replaced after
-    `recycle_after` files (WeasyPrint's memory only grows while a process lives)."""
+    """`workers` processes (0: render in the calling thread, e.g. in unit tests), replaced together once they have
+    been given `recycle_after` files each (WeasyPrint's memory only grows while a process lives).
+
+    Not ProcessPoolExecutor(max_tasks_per_child=…): up to Python 3.13 it may stop replacing the workers that exit
+    and leave the queued files waiting forever (CPython gh-115634). Here a new pool takes the next files while the
+    old one finishes those it was given, then exits."""
 
     def __init__(self, workers: int, recycle_after: int = 50):
         self.workers = workers
         self.recycle_after = recycle_after
         self._executor: ProcessPoolExecutor | None = None
+        self._retired: ProcessPoolExecutor | None = None  # kept referenced while it finishes its files
+        self._given = 0  # files given to the current pool
         self._lock = threading.Lock()
         self._closed = False
         self._files: list[tuple[int, float, int, float]] = []  # (worker pid, its peak RSS after the file,
         # documents, CPU seconds), in order
 
     def _pool(self) -> ProcessPoolExecutor:
+        """The pool for the next file."""
+        done = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("the rendering pool is shut down")
-            if self._executor is None:
+            if self._executor is None or self._given >= self.recycle_after * self.workers:
+                done, self._retired = self._retired, self._executor
                 # spawn: a forked child would inherit the parent's threads, locks and database connections.
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_start, max_tasks_per_child=self.recycle_after)
-            return self._executor
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start,
+                                                     mp_context=multiprocessing.get_context("spawn"))
+                self._given = 0
+                if self._retired is not None:
+                    self._retired.shutdown(wait=False)  # no new files; those given are still rendered
+            self._given += 1
+            executor = self._executor
+        if done is not None:
+            done.shutdown(wait=True)  # the pool before: its files were rendered long ago (it lived for many)
+        return executor
 
     def start(self) -> None:
         """Start the workers now (service start) rather than on the first batch."""
@@ -99,9 +114,10 @@ class RenderPool:
 
     def shutdown(self) -> None:
         with self._lock:
-            executor, self._executor, self._closed = self._executor, None, True
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executors, self._executor, self._retired, self._closed = (self._retired, self._executor), None, None, True
+        for executor in executors:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _ping(_: int) -> int:

@@ -228,3 +228,27 @@ def test_b1_printed_code_is_the_verification_url_drawn_in_vector(rendered):
         (image,) = pdf.pages[0].images
     assert image["srcsize"] == (size, size)
     assert (image["x0"], image["top"], image["x1"], image["bottom"]) == pytest.approx(frame, abs=0.05)
+
+
+@pytest.mark.timeout(180)
+def test_render_pool_recycles_its_workers_and_renders_every_file(rendered):
+    """Workers are replaced after `recycle_after` files (flat memory) and no file is ever left waiting — the trap of
+    ProcessPoolExecutor(max_tasks_per_child) on Python 3.11 (CPython gh-115634)."""
+    from ceres_printing.rendering import RenderPool
+
+    files = [[(kind, rendered[kind]["context"])] for kind in ("diplome", "lettre_diplome", "notification_echec",
+                                                              "lettre_livret", "diplome")]
+    pool = RenderPool(workers=1, recycle_after=2)
+    try:
+        first = pool.render(files[:3])
+        second = pool.render(files[3:])
+    finally:
+        pool.shutdown()
+    results = first + second
+    assert [len(r.pages) for r in results] == [1] * 5
+    assert [r.worker_pid for r in results].count(results[0].worker_pid) == 2
+    assert len({r.worker_pid for r in results}) == 3  # files 1-2, 3-4, 5: three processes in turn
+    for kind, result in zip(("diplome", "lettre_diplome", "notification_echec"), results):
+        assert rendered[kind]["number"] in text_of(result.data)
+    stats = pool.stats()
+    assert stats["files"] == 5 and len(stats["workers"]) == 3 and stats["documents"] == 5
