@@ -14,6 +14,7 @@ from .client import ServiceError
 from .roles import AGENTS, DECIDERS
 
 QUEUE_PER_PAGE = 20
+SITES_PER_PAGE = 20
 STATUS_LABELS = {"en_instruction": "en cours d'instruction", "accorde": "accordé", "refuse": "refusé",
                  "retire": "retiré", "termine": "terminé"}
 ACTIONS = {"instruct": "Note d'instruction", "grant": "Accorder", "refuse": "Refuser", "withdraw": "Retirer",
@@ -25,18 +26,21 @@ FIELDS = ("valid_from", "valid_until", "reason")
 @bp.route("/agent/agrements")
 @allowed(*AGENTS)
 def agent_agrements():
-    """The sites of the scope, found with the single search box (E6), each opening its agréments."""
+    """The sites of the scope, found with the single search box (E6), by pages, each opening its agréments."""
     q = request.args.get("q", "").strip()
-    found = None
+    number = page_arg()
+    found, pages = None, 1
     if q:
         try:
-            found = api("GET", "establishments", "/search", params={"q": q, "type": "SITE", "per_page": 20}).data
+            found = api("GET", "establishments", "/search",
+                        params={"q": q, "type": "SITE", "page": number, "per_page": SITES_PER_PAGE}).data
         except ServiceError as exc:
             if exc.status != 422:
                 raise
             return page("agent/agrements_search.html", 422, q=q, found=None, error_detail=exc.detail,
                         errors={"q": [m for msgs in exc.errors.values() for m in msgs] or [exc.detail]})
-    return page("agent/agrements_search.html", q=q, found=found)
+        pages = max(1, math.ceil(found["counts"].get("SITE", 0) / SITES_PER_PAGE))
+    return page("agent/agrements_search.html", q=q, found=found, page_number=number, pages=pages)
 
 
 @bp.route("/agent/agrements/a-instruire")

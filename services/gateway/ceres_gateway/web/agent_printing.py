@@ -13,6 +13,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 
 from .blueprint import allowed, api, bp, page, raw
 from .client import ServiceError
+from .pages import is_document_number
 from .roles import AFPA, AGENTS
 
 PROGRESS = {"sans_demande": "Sessions validées sans demande d'impression",
@@ -43,16 +44,24 @@ def pdf_from(service: str, path: str, filename: str, disposition: str) -> Respon
     return file_from(service, path, filename, disposition)
 
 
+SESSIONS_PER_PAGE = 20
+
+
 @bp.route("/agent/impressions")
 @allowed(*AGENTS)
 def agent_printing_board():
-    """P9: the two counts of the scope, each opening its list."""
+    """P9: the two counts of the scope, each opening its list, by pages. The service answers the whole list (the
+    whole country for the DGEFP): it is paged here."""
     board = api("GET", "printing", "/dashboard").data
     progress = request.args.get("suivi")
-    listed = None
+    listed, total, number, pages = None, 0, page_arg(), 1
     if progress in PROGRESS:
-        listed = api("GET", "printing", "/sessions", params={"progress": progress}).data["sessions"]
-    return page("agent/printing_board.html", board=board, progress=progress, listed=listed, labels=PROGRESS)
+        every = api("GET", "printing", "/sessions", params={"progress": progress}).data["sessions"]
+        total, pages = len(every), max(1, math.ceil(len(every) / SESSIONS_PER_PAGE))
+        number = min(number, pages)
+        listed = every[(number - 1) * SESSIONS_PER_PAGE:number * SESSIONS_PER_PAGE]
+    return page("agent/printing_board.html", board=board, progress=progress, listed=listed, total=total,
+                page_number=number, pages=pages, labels=PROGRESS)
 
 
 @bp.route("/agent/impressions/sessions/<session_id>")
@@ -77,14 +86,18 @@ def agent_print_candidate(session_id: str, candidate_id: int):
     return _candidate_page(session_id, candidate_id)
 
 
-@bp.route("/agent/impressions/sessions/<session_id>/candidats/<int:candidate_id>/documents/<number>.pdf")
+# An original number reprinted (P8) may hold slashes: a path, its shape checked as printing checks it.
+@bp.route("/agent/impressions/sessions/<session_id>/candidats/<int:candidate_id>/documents/<path:number>.pdf")
 @allowed(*AGENTS)
 def agent_print_preview(session_id: str, candidate_id: int, number: str):
     """P2: the preview, read-only (no stamp, signature, Marque État, watermark), opened by the browser."""
-    if not number.replace("-", "").isalnum():
-        abort(404)
+    if not is_document_number(number):
+        return page("error.html", 404, title="Introuvable",
+                    message="Ce numéro de document n'a pas la forme des numéros imprimés (lettres et chiffres, "
+                            "séparés au besoin par un tiret, une barre oblique ou un point).")
+    filename = re.sub(r"[/.]", "-", number)  # a file name holds no slash
     return pdf_from("printing", f"/sessions/{session_id}/candidates/{candidate_id}/documents/{number}/preview",
-                f"apercu-{number}.pdf", "inline")
+                    f"apercu-{filename}.pdf", "inline")
 
 
 @bp.route("/agent/impressions/sessions/<session_id>/candidats/<int:candidate_id>/attestation.pdf")

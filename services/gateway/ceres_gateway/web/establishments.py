@@ -8,13 +8,11 @@ from flask import flash, redirect, request, url_for
 
 from .blueprint import allowed, api, bp, form_error, login_required, page
 from .client import ServiceError
+from .formatting import TYPES_CENTRE
 from .roles import AGENTS
 
-# E3: the centre types the establishments service accepts (it validates them again).
-TYPES_CENTRE = (("CFA", "Centre de formation d'apprentis (CFA)"), ("CRP", "Centre de rééducation professionnelle"),
-                ("AFPA", "Afpa"), ("GRETA", "GRETA"), ("LP", "Lycée professionnel"), ("ASSOCIATION", "Association"),
-                ("CHAMBRE_CONSULAIRE", "Chambre consulaire"), ("AUTRE", "Autre"))
 PER_PAGE = 20
+SITES_PER_PAGE = 50  # a centre de reprise holds thousands of sites
 KINDS = {"CENTRE": "Centres", "SITE": "Sites"}
 
 
@@ -52,9 +50,17 @@ def search():
 @bp.route("/centres/<centre_id>")
 @login_required
 def centre(centre_id: str):
+    """The centre and its sites of the caller's scope, by pages (the service lists them all: paged here); ?site=
+    opens the page holding that site (a search result links to it so)."""
     data = api("GET", "establishments", f"/centres/{centre_id}").data
     sites = api("GET", "establishments", f"/centres/{centre_id}/sites").data or []
-    return page("centre.html", centre=data, sites=sites)
+    pages = max(1, math.ceil(len(sites) / SITES_PER_PAGE))
+    wanted = request.args.get("site")
+    index = next((i for i, s in enumerate(sites) if s["id"] == wanted), None) if wanted else None
+    page_number = index // SITES_PER_PAGE + 1 if index is not None else min(_int_arg("page", 1), pages)
+    shown = sites[(page_number - 1) * SITES_PER_PAGE:page_number * SITES_PER_PAGE]
+    return page("centre.html", centre=data, sites=shown, site_count=len(sites), page_number=page_number,
+                pages=pages, agent_roles=AGENTS)
 
 
 @bp.route("/centres/nouveau", methods=["GET", "POST"])

@@ -11,7 +11,14 @@ from .blueprint import api, bp, client, current_user, login_required, page
 from .client import ServiceError
 from .roles import AGENTS, CENTRES
 
-DOCUMENT_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,24}$")
+# P8, as printing checks numbers: a CERES number (« D2022-7KQ4-M9XZ ») or the original number of a pre-CERES
+# diploma reprinted (« 2009/01.234 »): letters and digits, single separators - / . between them, 24 at most.
+DOCUMENT_NUMBER = re.compile(r"[A-Z0-9]+(?:[-/.][A-Z0-9]+)*")
+DOCUMENT_NUMBER_MAX = 24
+
+
+def is_document_number(number: str) -> bool:
+    return len(number) <= DOCUMENT_NUMBER_MAX and DOCUMENT_NUMBER.fullmatch(number) is not None
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -91,18 +98,22 @@ def dashboard():
 
 
 @bp.route("/verification", methods=["GET"])
-@bp.route("/verification/<number>", methods=["GET"])
+@bp.route("/verification/<path:number>", methods=["GET"])  # an original number may hold slashes (P8)
 def verify(number: str | None = None):
     """B1: anyone checks a diploma with the number and the code printed on it (or scans its QR code, which opens
     this page with both filled in)."""
-    number = (number or request.args.get("numero", "")).strip()
+    number = (number or request.args.get("numero", "")).strip().upper()  # numbers are printed in capitals
     code = request.args.get("code", "").strip()
     form = {"numero": number, "code": code}
     if not number and not code:
         return page("verify.html", form=form)
     errors = {}
-    if not DOCUMENT_NUMBER.match(number):
-        errors["numero"] = ["Saisissez le numéro imprimé sur le document (lettres, chiffres et tirets)."]
+    if not number:
+        errors["numero"] = ["Saisissez le numéro imprimé en haut à droite du document."]
+    elif not is_document_number(number):
+        errors["numero"] = ["Numéro invalide : saisissez-le tel qu'il est imprimé sur le document (lettres et "
+                            "chiffres, séparés au besoin par un tiret, une barre oblique ou un point ; 24 caractères "
+                            "au plus)."]
     if not code:
         errors["code"] = ["Saisissez le code de vérification imprimé sous le QR code."]
     if errors:
