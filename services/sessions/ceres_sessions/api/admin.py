@@ -1,6 +1,7 @@
 """Relaxation periods (S4), mass operations (S9), the dashboard (S10)."""
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -27,7 +28,10 @@ def _relaxation(r: Relaxation) -> dict:
 @require("relaxation.write")
 @blp.arguments(RelaxationIn)
 def open_relaxation(data: dict):
-    """S4: during the period the DTE and convocation deadlines are not enforced (still recorded)."""
+    """S4: during the period the DTE and convocation deadlines are not enforced (still recorded).
+    `?dry_run=1`: the period is checked (field by field) and returned, nothing is written: for a confirmation."""
+    if request.args.get("dry_run", "").lower() in ("1", "true", "oui"):
+        return plain({**data, "id": None}), 200
     session, principal = db(), current_principal()
     r = Relaxation(**data, created_by=principal.label, created_at=clock.now())
     session.add(r)
@@ -50,7 +54,8 @@ def relaxations():
 def preview(criteria: dict):
     """S9: the dry run; nothing changes."""
     found = mass.preview(db(), criteria)
-    return {"total": found["total"], "sessions": SessionOut(many=True).dump(found["sessions"])}
+    return {"total": found["total"], "fingerprint": found["fingerprint"],
+            "sessions": SessionOut(many=True).dump(found["sessions"])}
 
 
 def _operation(op: MassOperation) -> dict:
@@ -64,7 +69,9 @@ def _operation(op: MassOperation) -> dict:
 @require("mass.run")
 @blp.arguments(MassApply)
 def apply(data: dict):
-    """S9: queues the operation; the worker applies it session by session, each change traced."""
+    """S9: queues the operation; the worker applies it session by session, each change traced. With
+    `expected_fingerprint` (the preview's), refused (409 selection_changed) when the sessions are no longer those
+    previewed."""
     op = mass.start(db(), current_principal(), data, runtime())
     db().commit()
     return _operation(op), 202

@@ -221,6 +221,7 @@ class MassApply(Strict):
     action = fields.Str(required=True, validate=validate.OneOf(("annuler", "deplacer_date_fin")))
     new_end_date = fields.Date(load_default=None)
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    expected_fingerprint = fields.Str(load_default=None, validate=validate.Length(max=64))
 
     @validates_schema
     def _end(self, data, **_):

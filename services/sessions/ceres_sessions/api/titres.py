@@ -26,11 +26,17 @@ def list_titres():
 @blp.route("/import", methods=["POST"])
 @require("titre.write")
 def import_titres():
-    """Body: the file itself, `text/csv` (`;`-separated) or `application/json` (a list of titres)."""
+    """Body: the file itself, `text/csv` (`;`-separated) or `application/json` (a list of titres).
+    `?dry_run=1`: nothing is written; the answer adds « titres », what the import would do to each version
+    (« publie », « mis_a_jour » with the changed fields, « inchange »), to be confirmed before the real import."""
     rows = catalogue.parse_import(request.get_data(), request.content_type or "")
+    dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "oui")
     session = db()
-    counts = catalogue.import_titres(session, current_principal(), rows, runtime())
-    session.commit()
+    counts = catalogue.import_titres(session, current_principal(), rows, runtime(), dry_run=dry_run)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
     return counts, 200
 
 

@@ -74,30 +74,34 @@ def _csv_row(row: dict) -> dict:
     return out
 
 
-def import_titres(session: Session, principal, rows: list[dict], rt) -> dict:
-    """Creates new versions (titre.published), updates changed ones (titre.updated), leaves the same ones."""
+def import_titres(session: Session, principal, rows: list[dict], rt, dry_run: bool = False) -> dict:
+    """Creates new versions (titre.published), updates changed ones (titre.updated), leaves the same ones. With
+    `dry_run`, writes nothing and says what would change, version by version (« titres »), for a confirmation."""
     counts = {"publies": 0, "mis_a_jour": 0, "inchanges": 0}
+    plan, new_codes = [], set()
     for row in sorted(rows, key=lambda r: r["kind"] != "TP"):  # a CCS after the TP it belongs to
         existing = session.get(Titre, (row["code"], row["version_date"]))
+        before = titre_dict(existing) if existing is not None else None
+        changed = [k for k in FIELDS if before is None or before[k] != row.get(k)]
+        change = "publie" if before is None else "mis_a_jour" if changed else "inchange"
+        counts[{"publie": "publies", "mis_a_jour": "mis_a_jour", "inchange": "inchanges"}[change]] += 1
+        plan.append({"code": row["code"], "version_date": row["version_date"].isoformat(), "libelle": row["libelle"],
+                     "change": change, "fields": changed if before is not None else []})
+        if change == "publie":
+            _check_ccs_parent(session, row, new_codes)
+            new_codes.add(row["code"])
+        if dry_run or change == "inchange":
+            continue
         if existing is None:
-            _check_ccs_parent(session, row)
-            titre = Titre(**row, updated_at=clock.now())
-            session.add(titre)
-            session.flush()
-            _trace(session, principal, rt, titre, None, "titre.published")
-            counts["publies"] += 1
-            continue
-        before = titre_dict(existing)
-        if all(before[k] == row.get(k) for k in FIELDS):
-            counts["inchanges"] += 1
-            continue
-        for key, value in row.items():
-            setattr(existing, key, value)
-        existing.updated_at = clock.now()
+            existing = Titre(**row, updated_at=clock.now())
+            session.add(existing)
+        else:
+            for key, value in row.items():
+                setattr(existing, key, value)
+            existing.updated_at = clock.now()
         session.flush()
-        _trace(session, principal, rt, existing, before, "titre.updated")
-        counts["mis_a_jour"] += 1
-    return counts
+        _trace(session, principal, rt, existing, before, "titre.published" if before is None else "titre.updated")
+    return {**counts, "titres": plan} if dry_run else counts
 
 
 def update_titre(session: Session, principal, code: str, version, changes: dict, rt) -> Titre:
@@ -124,8 +128,12 @@ def _payload_like(d: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()}
 
 
-def _check_ccs_parent(session: Session, row: dict) -> None:
-    if row["kind"] == "CCS" and session.scalar(select(Titre.code).where(Titre.code == row["ccs_of"]).limit(1)) is None:
+def _check_ccs_parent(session: Session, row: dict, new_codes: set[str]) -> None:
+    """A new CCS needs its TP in the catalogue, or earlier in the same file (`new_codes`, not yet written in a dry
+    run)."""
+    if row["kind"] != "CCS" or row["ccs_of"] in new_codes:
+        return
+    if session.scalar(select(Titre.code).where(Titre.code == row["ccs_of"]).limit(1)) is None:
         raise ApiError(422, "Certaines données sont invalides.",
                        errors={row["code"]: {"ccs_of": [f"Le titre {row['ccs_of']} n'est pas au catalogue."]}})
 

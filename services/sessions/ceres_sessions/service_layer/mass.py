@@ -3,6 +3,7 @@ their end date. Applying creates a job; the service's mass-operation worker proc
 transaction each), so a run of thousands of sessions shows its progress and survives a restart."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from datetime import datetime, time
@@ -39,18 +40,29 @@ def _query(criteria: dict):
     return query.order_by(ExamSession.starts_at, ExamSession.id)
 
 
+def fingerprint(ids: list[str]) -> str:
+    """Which sessions a selection holds, in short: the preview gives it, the application checks it (S9)."""
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+def _ids(session: Session, criteria: dict) -> list[str]:
+    return list(session.scalars(_query(criteria).with_only_columns(ExamSession.id)))
+
+
 def preview(session: Session, criteria: dict) -> dict:
-    """The dry run: how many sessions, and the first of them."""
+    """The dry run: how many sessions, the first of them, and the selection's fingerprint."""
+    ids = _ids(session, criteria)
     rows = list(session.scalars(_query(criteria).limit(PREVIEW_ROWS)))
-    total = len(rows) if len(rows) < PREVIEW_ROWS else len(list(session.scalars(_query(criteria).with_only_columns(
-        ExamSession.id))))
-    return {"total": total, "sessions": rows}
+    return {"total": len(ids), "fingerprint": fingerprint(ids), "sessions": rows}
 
 
 def start(session: Session, principal, data: dict, rt) -> MassOperation:
-    ids = list(session.scalars(_query(data["criteria"]).with_only_columns(ExamSession.id)))
+    ids = _ids(session, data["criteria"])
     if not ids:
         raise ApiError(409, "Aucune session ne correspond à ces critères.", code="empty_selection")
+    if data.get("expected_fingerprint") and data["expected_fingerprint"] != fingerprint(ids):
+        raise ApiError(409, "Les sessions concernées ont changé depuis l'aperçu : vérifiez le nouvel aperçu avant "
+                       "d'appliquer l'opération.", code="selection_changed")
     criteria = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data["criteria"].items()}
     op = MassOperation(id=str(uuid.uuid4()), action=data["action"], criteria=criteria,
                        new_end_date=data.get("new_end_date"), reason=data["reason"], state="en_attente",
