@@ -20,13 +20,14 @@ class PrintingConfig:
     batch_max_wait_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_MAX_WAIT_S", "600")))
     batch_poll_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_POLL_S", "5")))
     # Rendering (see rendering.py): worker processes, one per core (0 renders in the builder's thread), files each
-    # renders before it is replaced (40 × 24 ≈ 1,000 documents: its memory stays flat), documents per PDF file of a
+    # renders before it is replaced (a worker measured flat at ~165 MB over 100 files; a new one costs ~2 s of CPU
+    # to start, so 100 × 24 documents between replacements), documents per PDF file of a
     # batch (from 10 to 80 the cost per document hardly moves; 24 makes a batch of 200 eight files, which two or
     # four workers share evenly), and builder threads (several overlap the database work of one batch with the
     # rendering of another; PostgreSQL only: SQLite has one writer).
     render_workers: int = field(default_factory=lambda: int(os.environ.get(
         "PRINTING_RENDER_WORKERS", str(os.cpu_count() or 1))))
-    recycle_after: int = field(default_factory=lambda: int(os.environ.get("PRINTING_RECYCLE_AFTER", "40")))
+    recycle_after: int = field(default_factory=lambda: int(os.environ.get("PRINTING_RECYCLE_AFTER", "100")))
     file_documents: int = field(default_factory=lambda: int(os.environ.get("PRINTING_FILE_DOCUMENTS", "24")))
     builder_threads: int = field(default_factory=lambda: int(os.environ.get("PRINTING_BUILDER_THREADS", "2")))
     # Tests replace the clock to check the 7-day duplicata rule (P5).

@@ -31,7 +31,20 @@ def render_file(items: list[tuple[str, dict]]) -> RenderedFile:
     started = time.process_time()
     combined = documents.render_many(items, artwork=True)
     return RenderedFile(combined.data, tuple((r.start, len(r)) for r in combined.pages), os.getpid(),
-                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.process_time() - started)
+                        peak_rss_mb(), time.process_time() - started)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries it over exec, so a spawned
+    worker would report the parent's size at the time it was started."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _worker_start() -> None:
