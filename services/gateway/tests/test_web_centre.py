@@ -360,6 +360,7 @@ def test_centre_session_from_creation_to_results_s1_to_s8(web, platform):
     page.get_by_role("link", name="Saisir les résultats").click()
     page.locator("label.fr-label[for$='-titre']").first.click()
     page.get_by_role("button", name="Enregistrer les résultats").click()
+    page.get_by_role("button", name="Confirmer et enregistrer les résultats").click()  # S8: read back first
     assert "Saisissez la date réelle de fin de session avant de saisir les résultats." in page.locator(
         "#erreur-formulaire").inner_text()
     checker.check("resultats-sans-date-fin")
@@ -381,10 +382,12 @@ def test_centre_session_from_creation_to_results_s1_to_s8(web, platform):
         chevalier.locator("label", has_text="Réussite partielle").click()
         tessier.locator("label", has_text="Titre obtenu").click()
         page.get_by_role("button", name="Enregistrer les résultats").click()
+        page.get_by_role("button", name="Confirmer et enregistrer les résultats").click()
         assert "Une réussite partielle nomme les CCP obtenus." in chevalier.locator(".fr-error-text").inner_text()
         checker.check("ccp-manquants")
         chevalier.locator("label", has_text="TP-00463-CCP1").click()
         page.get_by_role("button", name="Enregistrer les résultats").click()
+        page.get_by_role("button", name="Confirmer et enregistrer les résultats").click()
         assert "Les résultats sont enregistrés" in flash(page)
         assert page.locator("#statut").inner_text() == "résultats saisis"
         rows = page.locator("#candidats tbody tr").all_inner_texts()

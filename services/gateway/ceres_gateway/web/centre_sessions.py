@@ -5,6 +5,7 @@ workflow table, with the caller's scope); the pages offer the actions the servic
 from __future__ import annotations
 
 import calendar
+import math
 import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from flask import flash, redirect, request, url_for
 
 from .agent_sessions import (ACTION_LABELS, SORTS, STATUS_LABELS,  # day_fr: the templates' date filters
                              day_fr, list_page)
+from .agent_printing import page_arg
 from .blueprint import allowed, api, bp, current_user, page
 from .client import ServiceError
 from .roles import CENTRES
@@ -24,6 +26,8 @@ DECISIONS = (("titre", "Titre obtenu"), ("partiel", "Réussite partielle (CCP ob
 GENRES = (("F", "Femme"), ("M", "Homme"))
 CENTRE_COLUMNS = tuple(k for k in SORTS if k != "departement")  # the centre's list shows no département
 ENROL_WAIT_S = 5.0  # a new record reaches the sessions service by event, in well under a second here
+SEARCH_LIMIT = 100  # the candidates service's most matches at once
+FOUND_PER_PAGE = 20
 
 
 def months_before(day: date, months: int) -> date:
@@ -239,19 +243,81 @@ def centre_session_jury_remove(session_id: str, jure_id: str):
 
 
 # --- candidates: find or create (C1), then enrol ---------------------------------------------------------------
-PERSON_FIELDS = ("genre", "nom_naissance", "prenoms", "birth_date", "birth_country_code", "birth_commune_code")
+FRANCE, FRANCE_LABEL = "99100", "FRANCE"
+PERSON_FIELDS = ("genre", "nom_naissance", "nom_usage", "prenoms", "birth_date", "birth_country_code",
+                 "birth_commune_code")
+# C2, P6: where the documents are posted, and how the centre reaches the candidate.
+CONTACT_FIELDS = ("address.lines.0", "address.lines.1", "address.code_postal", "address.commune_code",
+                  "address.commune_label", "address.country", "email", "phone")
+ADDRESS_LINE_MAX = 38  # a postal line (the candidates service checks it too)
+
+
+def _countries() -> list[tuple[str, str]]:
+    """INSEE's countries (code, label) from the candidates service, France first: a select, not a code to type."""
+    listed = api("GET", "candidates", "/countries").data["countries"]
+    return sorted(((c["code"], c["label"]) for c in listed), key=lambda c: (c[0] != FRANCE, c[1]))
+
+
+def _address(form: dict) -> dict | None:
+    """The postal address typed, as the candidates service takes it; None when nothing of it was typed."""
+    lines = [line for line in (form["address.lines.0"], form["address.lines.1"]) if line]
+    country = form["address.country"] or FRANCE_LABEL
+    if not lines and not any(form[k] for k in ("address.code_postal", "address.commune_code",
+                                                "address.commune_label")):
+        return None
+    in_france = country == FRANCE_LABEL
+    return {"lines": lines, "code_postal": form["address.code_postal"], "country": country,
+            "commune_code": (form["address.commune_code"] or None) if in_france else None,
+            "commune_label": form["address.commune_label"] or None}
+
+
+def _contact_errors(form: dict) -> dict[str, list[str]]:
+    errors = {}
+    for name in ("address.lines.0", "address.lines.1"):
+        if len(form[name]) > ADDRESS_LINE_MAX:
+            errors[name] = [f"{ADDRESS_LINE_MAX} caractères au plus par ligne (norme postale) : continuez sur la "
+                            "ligne suivante."]
+    return errors
+
+
+def _contact_body(form: dict) -> dict:
+    """Nom d'usage, email and phone as typed (empty: none), and the address when one was typed."""
+    body = {name: form[name] or None for name in ("nom_usage", "email", "phone") if name in form}
+    address = _address(form)
+    if address is not None:
+        body["address"] = address
+    return body
+
+
+def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's keys → the form's fields: « prenoms.1 » on Prénoms, « address.lines » and « address » (no
+    address, C5) on the first address line."""
+    fields: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        if key.startswith("prenoms."):
+            key = "prenoms"
+        elif key in ("address", "address.lines"):
+            key = "address.lines.0"
+        fields.setdefault(key, []).extend(messages)
+    return fields
 
 
 def _person_body(form: dict) -> tuple[dict, dict[str, list[str]]]:
-    errors = {}
+    errors = _contact_errors(form)
     for name, message in (("genre", "Choisissez le genre."), ("nom_naissance", "Saisissez le nom de naissance."),
                           ("prenoms", "Saisissez au moins un prénom."),
                           ("birth_date", "Saisissez la date de naissance.")):
         if not form[name]:
             errors[name] = [message]
+    country = form["birth_country_code"] or FRANCE
+    if country == FRANCE and not form["birth_commune_code"]:
+        errors["birth_commune_code"] = ["Saisissez le code INSEE de la commune de naissance (né(e) en France)."]
+    elif country != FRANCE and form["birth_commune_code"]:
+        errors["birth_commune_code"] = ["Une commune de naissance ne se saisit que pour une personne née en France : "
+                                        "laissez ce champ vide."]
     body = {"genre": form["genre"], "nom_naissance": form["nom_naissance"],
             "prenoms": [p.strip() for p in form["prenoms"].split(",") if p.strip()],
-            "birth_date": form["birth_date"], "birth_country_code": form["birth_country_code"] or "99100"}
+            "birth_date": form["birth_date"], "birth_country_code": country, **_contact_body(form)}
     if form["birth_commune_code"]:
         body["birth_commune_code"] = form["birth_commune_code"]
     return body, errors
@@ -276,16 +342,27 @@ def _enrol(session_id: str, candidate_id: int) -> None:
 def centre_session_candidates(session_id: str):
     s = _session(session_id)
     q = request.args.get("q", "").strip()
-    form = {k: request.form.get(k, "").strip() for k in PERSON_FIELDS}
-    context = {"s": s, "q": q, "form": form, "genres": GENRES, "found": None, "duplicates": None}
+    form = {k: request.form.get(k, "").strip() for k in PERSON_FIELDS + CONTACT_FIELDS}
+    form["birth_country_code"] = form["birth_country_code"] or FRANCE
+    form["address.country"] = form["address.country"] or FRANCE_LABEL
+    number = page_arg()
+    countries = _countries()
+    context = {"s": s, "q": q, "form": form, "genres": GENRES, "countries": countries, "found": None,
+               "address_countries": [(label, label) for _, label in countries], "duplicates": None,
+               "page_number": number, "pages": 1}
     errors: dict[str, list[str]] = {}
     if q:
         try:
-            context["found"] = api("GET", "candidates", "/candidates", params={"q": q}).data["results"]
+            found = api("GET", "candidates", "/candidates", params={"q": q, "limit": SEARCH_LIMIT}).data["results"]
         except ServiceError as exc:
             if exc.status != 422:
                 raise
             errors["q"] = exc.errors.get("q") or [exc.detail]
+        else:  # the service answers its best matches (SEARCH_LIMIT at most, no offset): paged here
+            pages = max(1, math.ceil(len(found) / FOUND_PER_PAGE))
+            number = min(number, pages)
+            context.update(found=found[(number - 1) * FOUND_PER_PAGE:number * FOUND_PER_PAGE], found_count=len(found),
+                           page_number=number, pages=pages, capped=len(found) >= SEARCH_LIMIT)
     if request.method == "GET":
         return page("centre/session_candidates.html", 422 if errors else 200, errors=errors,
                     error_detail="La recherche n'a pas pu être faite." if errors else None, **context)
@@ -302,7 +379,7 @@ def centre_session_candidates(session_id: str):
     body, errors = _person_body(form)
     if errors:
         return page("centre/session_candidates.html", 422, errors=errors,
-                    error_detail="Certaines données du candidat sont manquantes.", **context)
+                    error_detail="Certaines données du candidat sont manquantes ou invalides.", **context)
     try:
         created = api("POST", "candidates", "/candidates", json=body).data
     except ServiceError as exc:
@@ -311,7 +388,8 @@ def centre_session_candidates(session_id: str):
             check["birth_commune_code"] = body.get("birth_commune_code")
             context["duplicates"] = api("POST", "candidates", "/candidates/duplicates", json=check).data["duplicates"]
         status = exc.status if exc.status in (403, 409, 422) else 503
-        return page("centre/session_candidates.html", status, errors=exc.errors, error_detail=exc.detail, **context)
+        return page("centre/session_candidates.html", status, errors=_field_errors(exc.errors),
+                    error_detail=exc.detail, **context)
     try:
         _enrol(session_id, created["id"])
     except ServiceError as exc:
@@ -319,6 +397,64 @@ def centre_session_candidates(session_id: str):
         return redirect(url_for("web.centre_session", session_id=session_id))
     flash(f"Le dossier n° {created['id']} ({created['nom_naissance']} {' '.join(created['prenoms'])}) est créé et "
           "inscrit à la session.", "success")
+    if not created.get("address"):
+        flash(NO_ADDRESS, "warning")
+    return redirect(url_for("web.centre_session", session_id=session_id))
+
+
+NO_ADDRESS = ("Ce dossier n'a pas d'adresse postale : complétez-la (« Compléter le dossier ») avant l'impression, "
+              "les documents sont envoyés par la poste au candidat (P6).")
+
+
+def _contact_form(record: dict) -> dict:
+    address = record.get("address") or {}
+    lines = list(address.get("lines") or []) + ["", ""]
+    return {"nom_usage": record.get("nom_usage") or "", "email": record.get("email") or "",
+            "phone": record.get("phone") or "", "address.lines.0": lines[0], "address.lines.1": lines[1],
+            "address.code_postal": address.get("code_postal") or "",
+            "address.commune_code": address.get("commune_code") or "",
+            "address.commune_label": address.get("commune_label") or "",
+            "address.country": address.get("country") or FRANCE_LABEL}
+
+
+@bp.route("/centre/sessions/<session_id>/candidats/<int:candidate_id>/dossier", methods=["GET", "POST"])
+@allowed(*CENTRES)
+def centre_session_candidate_record(session_id: str, candidate_id: int):
+    """C2, P6: the centre completes the record of a candidate it enrolled — postal address (the documents are
+    posted to it: printing refuses a request without one), email, phone, nom d'usage. The candidates service
+    decides (scope: a record the centre created or enrolled) and checks each field. C4: a validated record is
+    reopened as a draft for the change, then validated again."""
+    s = _session(session_id)
+    if not any(c["candidate_id"] == candidate_id and c["state"] != "retire" for c in s["candidats"]):
+        return page("error.html", 404, title="Introuvable", message="Ce candidat n'est pas inscrit à la session.")
+    base = f"/candidates/{candidate_id}"
+    record = api("GET", "candidates", base).data
+    context = {"s": s, "record": record, "address_countries": [(label, label) for _, label in _countries()]}
+    if request.method == "GET":
+        return page("centre/session_candidate_record.html", form=_contact_form(record), **context)
+    form = {k: request.form.get(k, "").strip() for k in ("nom_usage",) + CONTACT_FIELDS}
+    form["address.country"] = form["address.country"] or FRANCE_LABEL
+    errors = _contact_errors(form)
+    if not form["address.lines.0"]:
+        errors["address.lines.0"] = ["Saisissez l'adresse postale (numéro et voie) : les documents sont envoyés par "
+                                     "la poste au candidat."]
+    if errors:
+        return page("centre/session_candidate_record.html", 422, form=form, errors=errors,
+                    error_detail="Certaines données sont manquantes ou invalides.", **context)
+    reopened = record["status"] != "brouillon"
+    try:
+        if reopened:  # C4: a validated record is read-only until it is reopened
+            api("POST", "candidates", f"{base}/brouillon")
+        api("PATCH", "candidates", base, json=_contact_body(form))
+    except ServiceError as exc:
+        if reopened:  # the change was refused: the record goes back as it was (validated)
+            api("POST", "candidates", f"{base}/validation")
+        status = exc.status if exc.status in (400, 409, 422) else 503
+        return page("centre/session_candidate_record.html", status, form=form, errors=_field_errors(exc.errors),
+                    error_detail=exc.detail, **context)
+    if reopened:
+        api("POST", "candidates", f"{base}/validation")
+    flash(f"Le dossier n° {candidate_id} ({record['nom_naissance']}) est complété.", "success")
     return redirect(url_for("web.centre_session", session_id=session_id))
 
 
@@ -445,6 +581,10 @@ def centre_session_results(session_id: str):
         errors["_"] = ["Choisissez la décision du jury pour chaque candidat."]
         return page("centre/session_results.html", 422, chosen=chosen, errors=errors,
                     error_detail="Aucune décision n'a été saisie.", **context)
+    step = request.form.get("etape")
+    if step != "confirmer":  # the centre cannot change them once saved: read them back before saving (S8)
+        return page("centre/session_results.html", chosen=chosen, confirm=step != "modifier",
+                    undecided=[c for c in candidates if not chosen[c["candidate_id"]]["decision"]], **context)
     try:
         api("PUT", "sessions", f"/sessions/{session_id}/resultats", json={"results": results})
     except ServiceError as exc:
