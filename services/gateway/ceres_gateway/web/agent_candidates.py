@@ -10,7 +10,7 @@ from .client import ServiceError
 from .roles import AGENTS
 
 FIELDS = ("address.lines.0", "address.lines.1", "address.code_postal", "address.commune_code",
-          "address.commune_label")
+          "address.commune_label", "address.country")
 
 
 def _form_of(record: dict) -> dict:
@@ -19,39 +19,64 @@ def _form_of(record: dict) -> dict:
     return {"address.lines.0": lines[0], "address.lines.1": lines[1],
             "address.code_postal": address.get("code_postal") or "",
             "address.commune_code": address.get("commune_code") or "",
-            "address.commune_label": address.get("commune_label") or ""}
+            "address.commune_label": address.get("commune_label") or "",
+            "address.country": address.get("country") or "FRANCE"}
 
 
 @bp.route("/agent/candidats/<int:candidate_id>/adresse", methods=["GET", "POST"])
 @allowed(*AGENTS)
 def agent_candidate_address(candidate_id: int):
-    record = api("GET", "candidates", f"/candidates/{candidate_id}").data
+    answer = api("GET", "candidates", f"/candidates/{candidate_id}")
     back = safe_next(request.values.get("retour"))
+    if answer.status == 301:  # C1: a merged record answers with the one kept; its address is the one to correct
+        kept = int(answer.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1])
+        flash(f"Ce dossier a été fusionné dans le dossier n° {kept} : c'est l'adresse de celui-ci que vous corrigez.",
+              "info")
+        return redirect(url_for("web.agent_candidate_address", candidate_id=kept, retour=request.values.get("retour")))
+    record = answer.data
     if request.method == "GET":
         return page("agent/candidate_address.html", record=record, form=_form_of(record), back=back)
     form = {name: request.form.get(name, "").strip() for name in FIELDS}
+    country = form["address.country"] or _form_of(record)["address.country"]  # kept unless the agent changes it
     address = {"lines": [line for line in (form["address.lines.0"], form["address.lines.1"]) if line],
                "code_postal": form["address.code_postal"], "commune_code": form["address.commune_code"] or None,
-               "commune_label": form["address.commune_label"] or None, "country": "FRANCE"}
+               "commune_label": form["address.commune_label"] or None, "country": country.upper()}
     if not address["lines"]:
         return page("agent/candidate_address.html", 422, record=record, form=form, back=back,
                     errors={"address.lines.0": ["Saisissez au moins une ligne d'adresse."]},
                     error_detail="L'adresse est incomplète.")
+
+    def refused(exc: ServiceError, consequence: str = ""):
+        """The first step that failed, its messages next to their fields; nothing after it was attempted."""
+        if exc.status == 403:
+            raise exc
+        status = exc.status if exc.status in (400, 404, 409, 422) else 503
+        return page("agent/candidate_address.html", status, record=record, form=form, back=back, errors=exc.errors,
+                    error_detail=f"{exc.detail}{consequence}")
+
     base = f"/candidates/{candidate_id}"
     reopened = record["status"] != "brouillon"
-    try:
-        if reopened:  # C4: a validated record is read-only until it is reopened
+    if reopened:  # C4: a validated record is read-only until it is reopened
+        try:
             api("POST", "candidates", f"{base}/brouillon")
+        except ServiceError as exc:
+            return refused(exc, " Le dossier n'a pas été modifié.")
+    try:
         api("PATCH", "candidates", base, json={"address": address})
     except ServiceError as exc:
-        if reopened:  # the change was refused: put the record back as it was (validated)
+        if not reopened:
+            return refused(exc)
+        try:  # the change was refused: put the record back as it was (validated)
             api("POST", "candidates", f"{base}/validation")
-        errors = exc.errors
-        status = exc.status if exc.status in (400, 404, 409, 422) else 503
-        return page("agent/candidate_address.html", status, record=record, form=form, back=back, errors=errors,
-                    error_detail=exc.detail)
+        except ServiceError:
+            return refused(exc, " Le dossier est resté à l'état brouillon.")
+        return refused(exc)
     if reopened:
-        api("POST", "candidates", f"{base}/validation")
+        try:
+            api("POST", "candidates", f"{base}/validation")
+        except ServiceError as exc:
+            return refused(exc, " La nouvelle adresse est enregistrée mais le dossier n'a pas pu être validé à "
+                                "nouveau : il est resté à l'état brouillon.")
     flash("L'adresse du candidat est corrigée : l'Afpa renverra les documents non distribués (sans duplicata).",
           "success")
     return redirect(back if request.values.get("retour") else url_for("web.dashboard"))

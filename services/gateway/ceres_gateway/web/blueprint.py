@@ -14,7 +14,7 @@ from . import assets, security
 
 from .client import Result, ServiceClient, ServiceError
 
-from .roles import ROLE_LABELS, menu_for
+from .roles import ROLE_LABELS, may, menu_for
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/ressources/ceres")
@@ -88,8 +88,8 @@ def raw(method: str, service: str, path: str, *, accept: str, **kwargs) -> reque
     return _authorised(send)
 
 
-def allowed(*roles: str):
-    """A page for signed-in users, of these roles only when given (the service checks again, with the scope)."""
+def _guarded(may_open):
+    """A page for signed-in users whose role `may_open(role)` (the service checks again, with the scope)."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -98,13 +98,23 @@ def allowed(*roles: str):
             if user is None:
                 flash("Veuillez vous connecter pour accéder à cette page.", "info")
                 return redirect(url_for("web.login", suivant=request.full_path.rstrip("?")))
-            if roles and user["role"] not in roles:
+            if not may_open(user["role"]):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def allowed(*roles: str):
+    """A page for signed-in users, of these roles only when given."""
+    return _guarded(lambda role: not roles or role in roles)
+
+
+def as_menu(endpoint: str):
+    """A page for the roles the menu shows `endpoint` to (roles.MENU): the menu and the page cannot drift apart."""
+    return _guarded(lambda role: may(role, endpoint))
 
 
 login_required = allowed()
