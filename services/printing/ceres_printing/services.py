@@ -193,9 +193,10 @@ def request_reprint(rt, db: Session, principal: Principal, *, number: str, candi
         raise ApiError(422, "Certaines données sont invalides.", errors=errors)
     if not principal.covers_location(departement, region):
         raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
+    taken = Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
+                     code="number_taken")
     if db.get(Document, number) is not None:
-        raise Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
-                       code="number_taken")
+        raise taken
     session_id = f"avant-ceres-{uuid.uuid4().hex[:12]}"
     db.add(ValidatedSession(
         session_id=session_id, public_id=PRE_CERES_SESSION_LABEL, titre_code=titre.code,
@@ -212,8 +213,7 @@ def request_reprint(rt, db: Session, principal: Principal, *, number: str, candi
             db.add(Document(number=number, candidacy_id=candidacy.id, kind="diplome", position=0,
                             issued_on=issued_on))
     except IntegrityError:  # the same number sent twice at once: the second one loses
-        raise Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
-                       code="number_taken") from None
+        raise taken from None
     rt.audit.record(db, entity_type="candidacy", entity_id=f"{session_id}:{candidate_id}", action="reprint_pre_ceres",
                     actor=principal.label, actor_role=principal.role,
                     after={"number": number, "titre": f"{titre.code} ({titre.version_date.isoformat()})",
