@@ -389,3 +389,17 @@ def test_join_fr():
 ])
 def test_number_fr(value, decimals, expected):
     assert number_fr(value, decimals) == expected
+
+
+def test_a_moment_is_dated_as_in_france():
+    """A request sent at 23:30 UTC on 22 November was sent on the 23rd in France (mentions, letters, pages)."""
+    from datetime import datetime, timezone
+
+    from ceres_shared.documents.french import date_fr, date_numeric_fr
+
+    late = datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc)
+    assert date_numeric_fr(late) == "23/11/2026"
+    assert date_fr(late) == "23 novembre 2026"
+    assert date_fr("2026-11-22T23:30:00+00:00") == "23 novembre 2026"
+    assert date_fr("2026-07-01T21:59:00+00:00") == "1 juillet 2026"  # summer: UTC+2
+    assert date_numeric_fr("2026-11-22") == "22/11/2026"  # a day stays that day

@@ -14,7 +14,6 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).parent))
 from test_web_agent import DECISIONS, Seeder, flash, web  # noqa: E402,F401  (sessions through their API; the page)
 from test_web_centre import last_mail, link_in, log_out  # noqa: E402  (identity's mail drop)
-from webplatform import Checker, browser, demo_login, menu_labels, start_full_platform, wait_for  # noqa: E402,F401
+from webplatform import Checker, browser, demo_login, menu_labels, paris_today, start_full_platform, wait_for  # noqa: E402,F401
 
 CHEVALIER = 1  # the candidates demo's CERES id
 NEW_PASSWORD = "Nouveau-Mot2passe-solide"
@@ -151,7 +150,7 @@ def test_afpa_receives_a_batch_reports_a_pnd_and_the_ud_corrects_the_address_p7(
     text = listing.locator("tbody tr").first.inner_text()
     assert "Monsieur CHEVALIER Henri" in text and target["public_id"] in text
     assert "Diplôme" in text and "Lettre d'accompagnement du diplôme" in text and numbers[0] in text
-    assert f"{date.today():%d/%m/%Y}" in text
+    assert f"{paris_today():%d/%m/%Y}" in text
     checker.check("pnd-ud01")
     listing.get_by_role("link", name="Corriger l'adresse de Monsieur CHEVALIER Henri").click()
     page.get_by_label("Adresse (numéro et voie)").fill("3 place des Terreaux")
@@ -183,7 +182,7 @@ def test_dreets_instructs_the_regions_requests_from_its_queue_e7(web):
     assert "Assistant(e) de vie aux familles" in rows.nth(0).inner_text()
     checker.check("file")
     rows.nth(0).get_by_role("link", name="Accorder l'agrément TP-00391 du site Institut lyonnais — Lyon 3e").click()
-    page.get_by_label("Accordé à partir du").fill(date.today().isoformat())
+    page.get_by_label("Accordé à partir du").fill(paris_today().isoformat())
     page.get_by_label("Jusqu'au").fill("2027-03-15")
     checker.check("accorder")
     page.get_by_role("button", name="Confirmer : accorder").click()

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from webplatform import browser, demo_login, menu_labels, start_full_platform, wait_for  # noqa: E402,F401
+from webplatform import browser, demo_login, menu_labels, paris_today, start_full_platform, wait_for  # noqa: E402,F401
 from webplatform import Checker  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -276,7 +276,7 @@ def test_ud_prints_a_validated_session_p1_to_p5_p9(web, platform, issuer):
     checker.check("candidat-suivant")
     page.get_by_role("link", name="Candidat précédent").click()
     mention = page.locator(".ceres-mention").first.inner_text()
-    assert mention == f"Demande d'impression initiale transmise le {fr(date.today())}"  # P4
+    assert mention == f"Demande d'impression initiale transmise le {fr(paris_today())}"  # P4
     assert "Duplicata déjà demandés : 0" in page.locator("#duplicata-info").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger l'attestation de réussite (PDF)").click()

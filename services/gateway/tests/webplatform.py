@@ -28,6 +28,14 @@ class FullPlatform:
         self.runtimes = runtimes
 
 
+def paris_today():
+    """The day the pages show: the services count days in Paris, which is tomorrow for an hour or two each night."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
 def wait_for(check, timeout: float = 30.0, what: str = "condition"):
     """Events travel through outbox, relay, RabbitMQ and consumer: poll until `check()` is truthy."""
     deadline = time.monotonic() + timeout

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
+from ceres_shared.documents.french import date_numeric_fr
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
 
 from . import documents
@@ -62,10 +63,10 @@ def candidacy_state(db: Session, candidacy: Candidacy) -> dict:
     if session is not None and session.origin == PRE_CERES:
         mentions.append("Réimpression d'un diplôme antérieur à CERES, sous son numéro d'origine")
     if candidacy.initial_request_at:
-        mentions.append(f"Demande d'impression initiale transmise le {candidacy.initial_request_at:%d/%m/%Y}")
+        mentions.append(f"Demande d'impression initiale transmise le {date_numeric_fr(candidacy.initial_request_at)}")
     duplicata = [r for r in requests if r.kind == "duplicata"]
     if duplicata:
-        mentions.append(f"Duplicata demandé le {duplicata[-1].requested_at:%d/%m/%Y} ({len(duplicata)})")
+        mentions.append(f"Duplicata demandé le {date_numeric_fr(duplicata[-1].requested_at)} ({len(duplicata)})")
     return {
         "candidate_id": candidacy.candidate_id,
         "holder": documents.holder_name(candidate) if candidate else None,

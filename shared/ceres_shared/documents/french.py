@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -18,18 +19,22 @@ WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanc
 # U+202F: the thousands separator recommended for French, never broken across lines.
 NARROW_NBSP = "\u202f"
 
+# A moment (aware datetime) is dated as in France: a request sent at 23:30 UTC in November was sent « le » next day.
+PARIS = ZoneInfo("Europe/Paris")
+
 _MALE = {"m", "h", "homme", "masculin", "monsieur", "mr", "m.", "male", "1"}
 _FEMALE = {"f", "femme", "feminin", "féminin", "madame", "mme", "female", "2"}
 
 
 def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, str) and "T" in value:
+        value = datetime.fromisoformat(value.strip())
     if isinstance(value, datetime):
-        return value.date()
+        return value.astimezone(PARIS).date() if value.tzinfo is not None else value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        # Contexts often come from JSON: accept ISO dates (and ISO datetimes).
-        return datetime.fromisoformat(value.strip()).date() if "T" in value else date.fromisoformat(value.strip())
+        return date.fromisoformat(value.strip())  # contexts often come from JSON: ISO dates (datetimes above)
     raise TypeError(f"expected a date, got {type(value).__name__}")
 
 
@@ -40,6 +45,11 @@ def date_fr(value: date | datetime | str) -> str:
     """
     d = _as_date(value)
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def date_numeric_fr(value: date | datetime | str) -> str:
+    """« 23/11/2026 », the day in France for a moment."""
+    return f"{_as_date(value):%d/%m/%Y}"
 
 
 def date_fr_long(value: date | datetime | str, weekday: bool = True) -> str:
