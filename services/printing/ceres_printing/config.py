@@ -13,9 +13,10 @@ def _utcnow() -> datetime:
 
 @dataclass
 class PrintingConfig:
-    # Where the public verification page is reached (B1): printed in the QR code.
+    # Printed in the QR code (B1): the gateway's public root, whose /verification/<number> page checks the code
+    # (the embedded gateway by default; the public host in production).
     public_base_url: str = field(default_factory=lambda: os.environ.get(
-        "PRINTING_PUBLIC_URL", "http://127.0.0.1:8000/api/printing"))
+        "PRINTING_PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"))
     batch_size: int = field(default_factory=lambda: int(os.environ.get("PRINTING_BATCH_SIZE", "200")))
     batch_max_wait_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_MAX_WAIT_S", "600")))
     batch_poll_s: float = field(default_factory=lambda: float(os.environ.get("PRINTING_BATCH_POLL_S", "5")))
