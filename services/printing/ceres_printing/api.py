@@ -5,7 +5,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from markupsafe import escape
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.errors import NotFound
@@ -13,7 +13,7 @@ from ceres_shared.web import db, runtime
 
 from . import afpa, services, verification
 from .domain.rules import AFPA_STATUSES
-from .models import Batch, Candidacy
+from .models import Batch, Candidacy, ValidatedSession
 
 agent = Blueprint("printing", __name__, description="Documents des sessions validées et demandes d'impression")
 feed = Blueprint("afpa", __name__, url_prefix="/afpa", description="Flux Afpa : lots, accusés, statuts des plis")
@@ -47,6 +47,9 @@ class ReprintSchema(Schema):
 
 class ProgressQuery(Schema):
     progress = fields.Str(required=True, validate=validate.OneOf(("sans_demande", "partielles")))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000, error="Page invalide."))
+    # 100 by default: a caller that does not page yet still gets a bounded answer, as large as a page may be
+    per_page = fields.Int(load_default=100, validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
 
 
 class AckSchema(Schema):
@@ -80,8 +83,22 @@ def get_dashboard():
 @agent.arguments(ProgressQuery, location="query")
 @require("print.read")
 def list_sessions(query):
-    """P9: the list behind each dashboard count."""
-    return {"sessions": services.sessions_by_progress(db(), current_principal())[query["progress"]]}
+    """P9: the list behind each dashboard count, a page at a time (the DGEFP's is the whole country); the scope (I4)
+    and the progress are filtered in SQL, oldest validation first."""
+    session = db()
+    counts = (select(Candidacy.session_id, func.count(Candidacy.id).label("total"),
+                     func.count(Candidacy.initial_request_at).label("requested"))
+              .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
+    progress = (counts.c.requested == 0 if query["progress"] == "sans_demande"
+                else (counts.c.requested > 0) & (counts.c.requested < counts.c.total))
+    listed = (select(ValidatedSession).join(counts, counts.c.session_id == ValidatedSession.session_id)
+              .where(services.scope_filter(current_principal()), progress,
+                     ValidatedSession.origin != services.PRE_CERES))  # P8 reprints are no sessions
+    total = session.scalar(select(func.count()).select_from(listed.subquery()))
+    rows = session.scalars(listed.order_by(ValidatedSession.validated_at, ValidatedSession.session_id)
+                           .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
+    return {"total": total, "page": query["page"], "per_page": query["per_page"],
+            "sessions": [services.session_summary(session, vs) for vs in rows]}
 
 
 @agent.route("/sessions/<session_id>/candidates")
