@@ -50,16 +50,22 @@ SESSIONS_PER_PAGE = 20
 @bp.route("/agent/impressions")
 @allowed(*AGENTS)
 def agent_printing_board():
-    """P9: the two counts of the scope, each opening its list, by pages. The service answers the whole list (the
-    whole country for the DGEFP): it is paged here."""
+    """P9: the two counts of the scope, each opening its list, by pages: the service answers one page of the scope
+    (the whole country for the DGEFP) and its total."""
     board = api("GET", "printing", "/dashboard").data
     progress = request.args.get("suivi")
     listed, total, number, pages = None, 0, page_arg(), 1
     if progress in PROGRESS:
-        every = api("GET", "printing", "/sessions", params={"progress": progress}).data["sessions"]
-        total, pages = len(every), max(1, math.ceil(len(every) / SESSIONS_PER_PAGE))
-        number = min(number, pages)
-        listed = every[(number - 1) * SESSIONS_PER_PAGE:number * SESSIONS_PER_PAGE]
+        def one(number):
+            return api("GET", "printing", "/sessions", params={"progress": progress, "page": number,
+                                                               "per_page": SESSIONS_PER_PAGE}).data
+        answer = one(number)
+        total = answer["total"]
+        pages = max(1, math.ceil(total / SESSIONS_PER_PAGE))
+        if number > pages:  # a page past the end (the list shrank, or a typed address): its last page
+            number = pages
+            answer = one(number)
+        listed = answer["sessions"]
     return page("agent/printing_board.html", board=board, progress=progress, listed=listed, total=total,
                 page_number=number, pages=pages, labels=PROGRESS)
 
