@@ -3,14 +3,17 @@ record's scope in the use case."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
 from . import schemas as s
 from .bootstrap import company_register
+from .models import Site
 from .service_layer import agrements, centres, search, sites
-from .service_layer.access import covers_site
+from .service_layer.access import site_filter
 
 blp = Blueprint("establishments", __name__, url_prefix="/", description="Centres, sites, agréments, recherche")
 
@@ -68,13 +71,31 @@ def update_centre(data, centre_id):
     return _commit(centres.update_centre(runtime(), db(), current_principal(), centre_id, data, version))
 
 
+class SitePageQuery(Schema):
+    """Both optional: without them the whole list, as before; the body stays a list, the total is in a header."""
+    page = fields.Int(validate=validate.Range(min=1, max=100_000, error="Page invalide."))
+    per_page = fields.Int(validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
+
+
 @blp.route("/centres/<centre_id>/sites")
-@blp.response(200, s.SiteOut(many=True))
+@blp.arguments(SitePageQuery, location="query")
+@blp.response(200, s.SiteOut(many=True), headers={
+    "X-Total-Count": {"description": "Sites du centre dans le périmètre", "schema": {"type": "integer"}}})
 @require("site.read")
-def list_sites(centre_id):
-    p = current_principal()
-    centre = centres.read_centre(db(), p, centre_id)
-    return [site for site in centre.sites if covers_site(p, site)]
+def list_sites(query, centre_id):
+    """The centre's sites in the principal's scope (I4, in SQL), by name; `page`/`per_page` give one page of them
+    (the « centre de reprise » holds thousands), `X-Total-Count` their number, `X-Page`/`X-Per-Page` the page."""
+    p, session = current_principal(), db()
+    centre = centres.read_centre(session, p, centre_id)
+    listed = select(Site).where(Site.centre_id == centre.id, site_filter(p))
+    total = session.scalar(select(func.count()).select_from(listed.subquery()))
+    listed = listed.order_by(Site.name, Site.id)
+    headers = {"X-Total-Count": str(total)}
+    if "page" in query or "per_page" in query:
+        number, size = query.get("page", 1), query.get("per_page", 20)
+        listed = listed.offset((number - 1) * size).limit(size)
+        headers.update({"X-Page": str(number), "X-Per-Page": str(size)})
+    return session.scalars(listed).all(), headers
 
 
 # -- sites (E4, E5) ----------------------------------------------------------------------------------------------
