@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 
-from .blueprint import allowed, api, bp, form_error, login_required, page
+from .blueprint import allowed, api, bp, current_user as session_user, form_error, login_required, page
 from .client import ServiceError
-from .formatting import TYPES_CENTRE
+from .formatting import TYPES_CENTRE, long_date
 from .roles import AGENTS
 
 PER_PAGE = 20
@@ -60,7 +60,7 @@ def centre(centre_id: str):
     page_number = index // SITES_PER_PAGE + 1 if index is not None else min(_int_arg("page", 1), pages)
     shown = sites[(page_number - 1) * SITES_PER_PAGE:page_number * SITES_PER_PAGE]
     return page("centre.html", centre=data, sites=shown, site_count=len(sites), page_number=page_number,
-                pages=pages, agent_roles=AGENTS)
+                pages=pages, agent_roles=AGENTS, may_edit=may_edit_centre(session_user(), data))
 
 
 @bp.route("/centres/nouveau", methods=["GET", "POST"])
@@ -121,3 +121,131 @@ def transfer_site(site_id: str):
     flash(f"Le site « {moved['name']} » est transféré au centre {preview['to_centre']['raison_sociale']} "
           f"(SIRET {siret}).", "success")
     return redirect(url_for("web.centre", centre_id=moved["centre_id"]))
+
+
+# -- editing a centre (E2, E3) and its sites (E4): mirrors establishments' policy (centre.update, site.write) -------
+REPRISE_SIRET = "00000000000000"  # E1: the centre de reprise, edited by the national administration only
+CENTRE_FIELDS = ("raison_sociale", "adresse", "code_postal", "commune_code", "type_centre", "reseau",
+                 "representant", "commentaires")
+SITE_FIELDS = ("name", "adresse", "code_postal", "commune_code", "representant", "siret")
+REQUIRED = {"raison_sociale", "adresse", "name", "commune_code"}  # sent even blank: the service says what is wrong
+
+
+def may_edit_centre(user: dict | None, centre: dict) -> bool:
+    """establishments' centre.update: an agent (the scope is that of the centre page already read), the centre de
+    reprise for the national administration only."""
+    return bool(user) and user["role"] in AGENTS and (centre["siret"] != REPRISE_SIRET or bool(user.get("national")))
+
+
+def _form(names) -> dict:
+    return {k: request.form.get(k, "").strip() for k in names}
+
+
+def _changes(form: dict, record: dict | None) -> dict:
+    """The body of a PATCH or POST: blanks of optional fields are cleared (None); a required field left blank is sent
+    as is for the service's message; a commune never set and still blank is not sent."""
+    body = {}
+    for name, value in form.items():
+        if name == "siret":
+            value = value.replace(" ", "")
+        if name == "commune_code" and not value and record is not None and not record.get("commune_code"):
+            continue
+        body[name] = value if value or name in REQUIRED else None
+    return body
+
+
+def _version(body: dict) -> dict:
+    version = request.form.get("version", "")
+    if version.isdigit():
+        body["version"] = int(version)
+    return body
+
+
+def _scope_error(exc: ServiceError) -> ServiceError:
+    """A site placed out of the agent's territory (E4): the message goes next to the commune that decides it."""
+    if exc.code == "out_of_scope" and not exc.errors:
+        exc.errors = {"commune_code": [exc.detail]}
+    return exc
+
+
+@bp.route("/centres/<centre_id>/modifier", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def edit_centre(centre_id: str):
+    """E2, E3: the centre's record, editable after its registration by a competent agent (the service checks the
+    scope and traces the change)."""
+    current = api("GET", "establishments", f"/centres/{centre_id}").data
+    if not may_edit_centre(session_user(), current):
+        abort(403)
+    if request.method == "GET":
+        form = {k: current.get(k) or "" for k in CENTRE_FIELDS}
+        return page("centre_edit.html", centre=current, form=form, version=current["version"], types=TYPES_CENTRE)
+    form = _form(CENTRE_FIELDS)
+    context = {"centre": current, "form": form, "version": request.form.get("version"), "types": TYPES_CENTRE}
+    try:
+        saved = api("PATCH", "establishments", f"/centres/{centre_id}", json=_version(_changes(form, current))).data
+    except ServiceError as exc:
+        return form_error("centre_edit.html", exc, **context)
+    flash(f"Le centre « {saved['raison_sociale']} » est modifié.", "success")
+    return redirect(url_for("web.centre", centre_id=centre_id))
+
+
+@bp.route("/centres/<centre_id>/sites/nouveau", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def add_site(centre_id: str):
+    """E4: a new site of the centre; its commune fixes the competent UD and DREETS (the agent's territory)."""
+    centre_data = api("GET", "establishments", f"/centres/{centre_id}").data
+    form = _form(SITE_FIELDS)
+    context = {"centre": centre_data, "site": None, "form": form, "version": None}
+    if request.method == "GET":
+        return page("site_form.html", **context)
+    try:
+        created = api("POST", "establishments", f"/centres/{centre_id}/sites", json=_changes(form, None)).data
+    except ServiceError as exc:
+        return form_error("site_form.html", _scope_error(exc), **context)
+    flash(f"Le site « {created['name']} » est ajouté au centre.", "success")
+    return redirect(url_for("web.centre", centre_id=centre_id, site=created["id"]))
+
+
+def _open_site(site_id: str) -> tuple[dict, dict]:
+    """The site and its centre; a closed site is changed no more (the service answers « fermé »)."""
+    site = api("GET", "establishments", f"/sites/{site_id}").data
+    if site.get("closed_at"):
+        flash(f"Le site « {site['name']} » est fermé : il n'est plus modifiable.", "info")
+        abort(redirect(url_for("web.centre", centre_id=site["centre_id"], site=site_id)))
+    return site, api("GET", "establishments", f"/centres/{site['centre_id']}").data
+
+
+@bp.route("/sites/<site_id>/modifier", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def edit_site(site_id: str):
+    """E4: name, address, commune, représentant, SIRET of a site of the agent's territory (not moved out of it)."""
+    site, centre_data = _open_site(site_id)
+    if request.method == "GET":
+        form = {k: site.get(k) or "" for k in SITE_FIELDS}
+        return page("site_form.html", centre=centre_data, site=site, form=form, version=site["version"])
+    form = _form(SITE_FIELDS)
+    context = {"centre": centre_data, "site": site, "form": form, "version": request.form.get("version")}
+    try:
+        saved = api("PATCH", "establishments", f"/sites/{site_id}", json=_version(_changes(form, site))).data
+    except ServiceError as exc:
+        return form_error("site_form.html", _scope_error(exc), **context)
+    flash(f"Le site « {saved['name']} » est modifié.", "success")
+    return redirect(url_for("web.centre", centre_id=saved["centre_id"], site=site_id))
+
+
+@bp.route("/sites/<site_id>/fermer", methods=["GET", "POST"])
+@allowed(*AGENTS)
+def close_site(site_id: str):
+    """E4: closing a site cannot be undone: a confirmation page first, the reason kept in the trace."""
+    site, centre_data = _open_site(site_id)
+    form = _form(("closed_at", "reason"))
+    context = {"centre": centre_data, "site": site, "form": form}
+    if request.method == "GET":
+        return page("site_close.html", **context)
+    body = {"closed_at": form["closed_at"] or None, "reason": form["reason"] or None}
+    try:
+        closed = api("POST", "establishments", f"/sites/{site_id}/close", json=body).data
+    except ServiceError as exc:
+        return form_error("site_close.html", exc, **context)
+    flash(f"Le site « {closed['name']} » est fermé depuis le {long_date(closed['closed_at'])}.", "success")
+    return redirect(url_for("web.centre", centre_id=closed["centre_id"], site=site_id))
