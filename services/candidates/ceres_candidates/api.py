@@ -14,7 +14,7 @@ from ceres_shared.web import db, runtime
 from .domain.countries import countries
 from .models import Candidate
 from .service_layer import access, records
-from .service_layer.duplicates import find_duplicates, search
+from .service_layer.duplicates import SEARCH_WINDOW, find_duplicates, search
 from .service_layer.merge import merge
 from .service_layer.projections import current_id, titre_labels
 
@@ -75,7 +75,9 @@ class DuplicateCheckSchema(Schema):
 class SearchArgs(Schema):
     q = fields.Str(required=True, validate=validate.Length(min=2, max=100, error="Au moins 2 caractères."))
     birth_date = fields.Date(load_default=None)
-    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=SEARCH_WINDOW - 1,
+                                                                error=f"Entre 0 et {SEARCH_WINDOW - 1}."))
 
 
 class MergeSchema(Schema):
@@ -139,11 +141,14 @@ def create_candidate(data):
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200)
 def search_candidates(args):
-    """Rechercher par nom (accents, casse, tirets, prénoms inversés, sonorité), dans votre périmètre."""
+    """Rechercher par nom (accents, casse, tirets, prénoms inversés, sonorité), dans votre périmètre ; `offset`
+    donne la suite, `has_more` dit s'il y en a une."""
     principal = current_principal()
+    start, end = args["offset"], args["offset"] + args["limit"]
     found = search(db(), args["q"], visible_clause=access.visible(principal), birth_date=args["birth_date"],
-                   limit=args["limit"])
-    return {"results": [m.as_dict() for m in found]}
+                   limit=end + 1)  # one more than the page: is there a next one?
+    return {"results": [m.as_dict() for m in found[start:end]], "offset": start, "limit": args["limit"],
+            "has_more": len(found) > end}
 
 
 @blp.route("/duplicates", methods=["POST"])

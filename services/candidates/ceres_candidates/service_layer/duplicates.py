@@ -96,6 +96,9 @@ def find_duplicates(session: Session, *, nom_naissance: str, nom_usage: str | No
     return found[:limit]
 
 
+SEARCH_WINDOW = 200  # rows read per kind of match; the search ranks and pages within them
+
+
 def search(session: Session, text: str, *, visible_clause, birth_date: date | None = None,
            limit: int = 20) -> list[Match]:
     """Search by name: 'chevalier henri', 'Henri Chevalier', 'CHEVALLIER' (sound), 'Le Goff' or a birth name's
@@ -119,7 +122,8 @@ def search(session: Session, text: str, *, visible_clause, birth_date: date | No
         query = select(*_COLUMNS).where(or_(*conditions), Candidate.merged_into.is_(None), visible_clause)
         if birth_date is not None:
             query = query.where(Candidate.birth_date == birth_date)
-        for row in session.execute(query.limit(200)):
+        # a fixed window in a fixed order: the pages of one search are cut from the same ranked rows
+        for row in session.execute(query.order_by(Candidate.nom_key, Candidate.id).limit(SEARCH_WINDOW)):
             if row.id not in seen:
                 label = f"{row.nom_key} {row.usage_key or ''} {row.prenoms_key}"
                 seen[row.id] = Match(row, fuzz.token_set_ratio(wanted, label))
