@@ -14,7 +14,7 @@ from ceres_shared.web import db, runtime
 from .domain.countries import countries
 from .models import Candidate
 from .service_layer import access, records
-from .service_layer.duplicates import SEARCH_WINDOW, find_duplicates, search
+from .service_layer.duplicates import SEARCH_WINDOW, find_duplicates, ranked_search
 from .service_layer.merge import merge
 from .service_layer.projections import current_id, titre_labels
 
@@ -141,14 +141,15 @@ def create_candidate(data):
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200)
 def search_candidates(args):
-    """Rechercher par nom (accents, casse, tirets, prénoms inversés, sonorité), dans votre périmètre ; `offset`
-    donne la suite, `has_more` dit s'il y en a une."""
+    """Rechercher par nom (accents, casse, tirets, prénoms inversés, sonorité), dans votre périmètre, les plus
+    proches d'abord ; `offset` donne la suite, `has_more` dit s'il y en a une, `total` combien ont été trouvés
+    (au plus 200 : `capped` dit alors qu'il peut y en avoir d'autres, à trouver en précisant la recherche)."""
     principal = current_principal()
     start, end = args["offset"], args["offset"] + args["limit"]
-    found = search(db(), args["q"], visible_clause=access.visible(principal), birth_date=args["birth_date"],
-                   limit=end + 1)  # one more than the page: is there a next one?
+    found, full = ranked_search(db(), args["q"], visible_clause=access.visible(principal),
+                                birth_date=args["birth_date"])
     return {"results": [m.as_dict() for m in found[start:end]], "offset": start, "limit": args["limit"],
-            "has_more": len(found) > end}
+            "total": len(found), "has_more": len(found) > end, "capped": full}
 
 
 @blp.route("/duplicates", methods=["POST"])

@@ -1,5 +1,5 @@
-"""Name search over HTTP, page after page: `limit` (at most 100) and `offset`, the answer telling `has_more`; the
-pages of one search follow each other without gap or repeat, within the agent's scope (I4)."""
+"""Name search over HTTP, page after page: `limit` (at most 100) and `offset`, the answer telling `has_more` and `total`;
+the pages of one search follow each other without gap or repeat, within the agent's scope (I4)."""
 from __future__ import annotations
 
 import pytest
@@ -28,7 +28,7 @@ def test_search_pages_follow_each_other(client, tokens, pagines):
     pages, offset = [], 0
     while True:
         page = found(client, tokens["ud01"], limit=3, offset=offset)
-        assert (page["offset"], page["limit"]) == (offset, 3) and len(page["results"]) <= 3
+        assert (page["offset"], page["limit"], page["total"], page["capped"]) == (offset, 3, 7, False)
         pages.append([r["id"] for r in page["results"]])
         if not page["has_more"]:
             break

@@ -99,13 +99,14 @@ def find_duplicates(session: Session, *, nom_naissance: str, nom_usage: str | No
 SEARCH_WINDOW = 200  # rows read per kind of match; the search ranks and pages within them
 
 
-def search(session: Session, text: str, *, visible_clause, birth_date: date | None = None,
-           limit: int = 20) -> list[Match]:
+def ranked_search(session: Session, text: str, *, visible_clause,
+                  birth_date: date | None = None) -> tuple[list[Match], bool]:
     """Search by name: 'chevalier henri', 'Henri Chevalier', 'CHEVALLIER' (sound), 'Le Goff' or a birth name's
-    beginning. Each way of splitting the words into a family name and first names is one indexed condition."""
+    beginning. Each way of splitting the words into a family name and first names is one indexed condition.
+    Answers every match of the window, best first, and whether the window was full (more may exist)."""
     words = fold(text).split()[:4]
     if not words:
-        return []
+        return [], False
     whole = "".join(words)
     precise = [Candidate.nom_key.like(f"{whole}%"), Candidate.usage_key.like(f"{whole}%")]
     sounding = [Candidate.nom_phon == phonetic(whole)]
@@ -117,16 +118,19 @@ def search(session: Session, text: str, *, visible_clause, birth_date: date | No
             sounding.append(Candidate.nom_phon == phonetic(fam))
     wanted = " ".join(words)
     seen: dict[int, Match] = {}
+    full = False
     # Exact spellings first (a common name's sound must not crowd out the match).
     for conditions in (precise, sounding):
         query = select(*_COLUMNS).where(or_(*conditions), Candidate.merged_into.is_(None), visible_clause)
         if birth_date is not None:
             query = query.where(Candidate.birth_date == birth_date)
         # a fixed window in a fixed order: the pages of one search are cut from the same ranked rows
-        for row in session.execute(query.order_by(Candidate.nom_key, Candidate.id).limit(SEARCH_WINDOW)):
+        rows = session.execute(query.order_by(Candidate.nom_key, Candidate.id).limit(SEARCH_WINDOW)).all()
+        full = len(rows) == SEARCH_WINDOW
+        for row in rows:
             if row.id not in seen:
                 label = f"{row.nom_key} {row.usage_key or ''} {row.prenoms_key}"
                 seen[row.id] = Match(row, fuzz.token_set_ratio(wanted, label))
         if seen:  # sounds-alike only when no exact spelling matched: a typo in the query
             break
-    return sorted(seen.values(), key=lambda m: (-m.score, m.row.nom_key, m.row.id))[:limit]
+    return sorted(seen.values(), key=lambda m: (-m.score, m.row.nom_key, m.row.id)), full
