@@ -18,11 +18,11 @@ GRETA = "30012845100014"  # the demo's centre in Ain (01)
 UD01 = "Agent UD de l'Ain (01)"
 
 
-def api(platform, issuer, path: str, **scope):
-    """What the establishments service holds, read over HTTP through the gateway with an agent's token."""
-    token = issuer.issue(f"ud-{uuid.uuid4().hex[:6]}", "ud", scope=scope or {"departements": ["01"]}, ttl=600)
-    answer = requests.get(f"{platform.url}/api/establishments{path}", headers={"Authorization": f"Bearer {token}"},
-                          timeout=10)
+def api(platform, issuer, path: str, method: str = "GET", body: dict | None = None):
+    """The establishments service over HTTP through the gateway, with a token of the UD of Ain."""
+    token = issuer.issue(f"ud-{uuid.uuid4().hex[:6]}", "ud", scope={"departements": ["01"]}, ttl=600)
+    answer = requests.request(method, f"{platform.url}/api/establishments{path}", json=body, timeout=10,
+                              headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, (path, answer.status_code, answer.text)
     return answer.json()
 
@@ -64,6 +64,15 @@ def test_agent_edits_the_centre_adds_edits_and_closes_a_site_e3_e4(web, platform
     saved = api(platform, issuer, f"/centres/{centre_id}")
     assert (saved["representant"], saved["reseau"], saved["commune_code"]) == ("M. Girard", "GRETA Ain", "01053")
     assert "update" in [entry["action"] for entry in api(platform, issuer, f"/history/centre/{centre_id}")]
+    # Someone else saves the centre while the form is open: the form says so and overwrites nothing.
+    page.get_by_role("link", name="Modifier le centre").click()
+    api(platform, issuer, f"/centres/{centre_id}", "PATCH", {"representant": "Mme Blanc"})
+    page.get_by_label("Représentant").fill("M. Lenoir")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    assert "vient d'être modifié par quelqu'un d'autre" in page.locator("#erreur-formulaire").inner_text()
+    checker.check("modifie-entre-temps")
+    assert api(platform, issuer, f"/centres/{centre_id}")["representant"] == "Mme Blanc"
+    page.goto(f"/centres/{centre_id}")
 
     # E4: a site outside the agent's territory is refused next to the commune; inside it, added.
     page.get_by_role("link", name="Ajouter un site").click()
