@@ -136,3 +136,18 @@ def test_the_centre_de_reprise_is_edited_by_the_national_administration_only_e1(
     centre_id = page.url.split("/centres/")[1].split("?")[0]
     assert page.goto(f"/centres/{centre_id}/modifier").status == 403
     assert page.get_by_label("Raison sociale").count() == 0
+
+
+def test_the_centre_s_own_users_are_offered_no_change_e3_e4(web, platform, issuer):
+    """centre.update and site.write are the agents' (establishments' policy): the gestionnaire reads only."""
+    page, checker = web
+    demo_login(page, checker, "Centre de formation (GRETA de l'Ain)")
+    open_centre(page, GRETA)
+    assert "Revermont — Bourg-en-Bresse" in page.locator("#sites").inner_text()
+    for name in ("Modifier le centre", "Ajouter un site", "Modifier le site Revermont — Bourg-en-Bresse",
+                 "Fermer le site Revermont — Bourg-en-Bresse"):
+        assert page.get_by_role("link", name=name).count() == 0, name
+    checker.check("centre-lecture")
+    centre_id = page.url.split("/centres/")[1].split("?")[0]
+    assert page.goto(f"/centres/{centre_id}/modifier").status == 403
+    assert page.goto(f"/centres/{centre_id}/sites/nouveau").status == 403
