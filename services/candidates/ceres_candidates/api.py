@@ -20,6 +20,8 @@ from .service_layer.projections import current_id, titre_labels
 
 blp = Blueprint("candidates", __name__, url_prefix="/candidates", description="Dossiers candidats (C1 à C5)")
 ref_blp = Blueprint("countries", __name__, url_prefix="/countries", description="Pays de naissance (INSEE)")
+communes_blp = Blueprint("communes", __name__, url_prefix="/communes",
+                         description="Communes du référentiel (C3), y compris celles qui n'existent plus")
 
 NAME = validate.Length(min=1, max=100, error="Entre 1 et 100 caractères.")
 
@@ -78,6 +80,14 @@ class SearchArgs(Schema):
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=SEARCH_WINDOW - 1,
                                                                 error=f"Entre 0 et {SEARCH_WINDOW - 1}."))
+
+
+class CommuneQuery(Schema):
+    q = fields.Str(required=True, validate=validate.Length(min=2, max=100, error="Entre 2 et 100 caractères."),
+                   metadata={"description": "Nom, code postal ou code INSEE (ou leur début, 2 à 4 chiffres)"})
+    on = fields.Date(load_default=None, metadata={"description": "Les communes telles qu'elles étaient ce jour-là "
+                                                                 "(une naissance) ; sans date, celles d'aujourd'hui"})
+    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=50, error="Entre 1 et 50."))
 
 
 class MergeSchema(Schema):
@@ -259,3 +269,19 @@ def export_candidate(candidate_id: int):
 def list_countries():
     """Pays de naissance (code officiel géographique de l'INSEE)."""
     return {"countries": [{"code": c.code, "label": c.label} for c in countries().values()]}
+
+
+@communes_blp.route("", methods=["GET"])
+@require("commune.read")
+@communes_blp.arguments(CommuneQuery, location="query")
+@communes_blp.response(200)
+def search_communes(args):
+    """Communes par nom, code postal ou code INSEE (C3) : celles d'aujourd'hui, ou celles qui existaient à la date
+    `on` (sous leur nom d'alors), les plus probables d'abord."""
+    ref = _ref()
+    return {"communes": [{
+        "code": c.code, "name": c.name, "departement": c.departement,
+        "departement_name": ref.departement_name(c.departement), "postcodes": list(c.postcodes),
+        "current": c.current, "valid_from": c.valid_from.isoformat() if c.valid_from else None,
+        "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+    } for c in ref.search(args["q"], on=args["on"], limit=args["limit"])]}

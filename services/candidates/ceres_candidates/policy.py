@@ -16,4 +16,5 @@ POLICY: dict[str, frozenset[str]] = {
     "candidate.merge": AGENT_ROLES,  # C1: merging is an agent's decision
     "candidate.export": AGENT_ROLES,  # GDPR access request, answered by the administration
     "candidate.history": AGENT_ROLES,
+    "commune.read": READERS,  # the referential (C3) is public data, but the lookup is for the platform's users
 }

@@ -1,5 +1,5 @@
-"""Name search over HTTP, page after page: `limit` (at most 100) and `offset`, the answer telling `has_more` and `total`;
-the pages of one search follow each other without gap or repeat, within the agent's scope (I4)."""
+"""Name search over HTTP, page after page: `limit` (at most 100) and `offset`, the answer telling `has_more` and
+`total`; the pages of one search follow each other without gap or repeat, within the agent's scope (I4)."""
 from __future__ import annotations
 
 import pytest
