@@ -26,7 +26,7 @@ DECISIONS = (("titre", "Titre obtenu"), ("partiel", "Réussite partielle (CCP ob
 GENRES = (("F", "Femme"), ("M", "Homme"))
 CENTRE_COLUMNS = tuple(k for k in SORTS if k != "departement")  # the centre's list shows no département
 ENROL_WAIT_S = 5.0  # a new record reaches the sessions service by event, in well under a second here
-SEARCH_LIMIT = 100  # the candidates service's most matches at once
+SEARCH_WINDOW = 200  # the candidates service ranks at most this many matches of a search
 FOUND_PER_PAGE = 20
 
 
@@ -337,6 +337,11 @@ def _enrol(session_id: str, candidate_id: int) -> None:
             time.sleep(0.2)
 
 
+def _found_page(q: str, number: int) -> dict:
+    return api("GET", "candidates", "/candidates", params={
+        "q": q, "limit": FOUND_PER_PAGE, "offset": (number - 1) * FOUND_PER_PAGE}).data
+
+
 @bp.route("/centre/sessions/<session_id>/candidats", methods=["GET", "POST"])
 @allowed(*CENTRES)
 def centre_session_candidates(session_id: str):
@@ -353,16 +358,19 @@ def centre_session_candidates(session_id: str):
     errors: dict[str, list[str]] = {}
     if q:
         try:
-            found = api("GET", "candidates", "/candidates", params={"q": q, "limit": SEARCH_LIMIT}).data["results"]
+            number = min(number, math.ceil(SEARCH_WINDOW / FOUND_PER_PAGE))  # its offset stays in the window
+            found = _found_page(q, number)
+            pages = max(1, math.ceil(found["total"] / FOUND_PER_PAGE))
+            if number > pages:  # past the last page: the last one
+                number = pages
+                found = _found_page(q, number)
         except ServiceError as exc:
             if exc.status != 422:
                 raise
             errors["q"] = exc.errors.get("q") or [exc.detail]
-        else:  # the service answers its best matches (SEARCH_LIMIT at most, no offset): paged here
-            pages = max(1, math.ceil(len(found) / FOUND_PER_PAGE))
-            number = min(number, pages)
-            context.update(found=found[(number - 1) * FOUND_PER_PAGE:number * FOUND_PER_PAGE], found_count=len(found),
-                           page_number=number, pages=pages, capped=len(found) >= SEARCH_LIMIT)
+        else:  # the service answers one page of its best matches and how many it found
+            context.update(found=found["results"], found_count=found["total"], page_number=number, pages=pages,
+                           capped=found["capped"])
     if request.method == "GET":
         return page("centre/session_candidates.html", 422 if errors else 200, errors=errors,
                     error_detail="La recherche n'a pas pu être faite." if errors else None, **context)
