@@ -86,14 +86,9 @@ def list_sessions(query):
     """P9: the list behind each dashboard count, a page at a time (the DGEFP's is the whole country); the scope (I4)
     and the progress are filtered in SQL, oldest validation first."""
     session = db()
-    counts = (select(Candidacy.session_id, func.count(Candidacy.id).label("total"),
-                     func.count(Candidacy.initial_request_at).label("requested"))
-              .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
-    progress = (counts.c.requested == 0 if query["progress"] == "sans_demande"
-                else (counts.c.requested > 0) & (counts.c.requested < counts.c.total))
-    listed = (select(ValidatedSession).join(counts, counts.c.session_id == ValidatedSession.session_id)
-              .where(services.scope_filter(current_principal()), progress,
-                     ValidatedSession.origin != services.PRE_CERES))  # P8 reprints are no sessions
+    counts = services.request_counts()
+    listed = services.sessions_in_scope(current_principal(), counts, ValidatedSession).where(
+        services.progress_is(counts, query["progress"]))
     total = session.scalar(select(func.count()).select_from(listed.subquery()))
     rows = session.scalars(listed.order_by(ValidatedSession.validated_at, ValidatedSession.session_id)
                            .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,27 +106,33 @@ def session_summary(db: Session, vs: ValidatedSession) -> dict:
 
 
 def dashboard(db: Session, principal: Principal) -> dict:
-    """P9: validated sessions of the scope with no print request, and with only part of them requested."""
-    lists = sessions_by_progress(db, principal)
-    return {"sessions_sans_demande": len(lists["sans_demande"]),
-            "sessions_partielles": len(lists["partielles"])}
+    """P9: validated sessions of the scope with no print request, and with only part of them requested — counted
+    by the database (a national scope holds tens of thousands of sessions)."""
+    counts = request_counts()
+    row = db.execute(sessions_in_scope(principal, counts, func.count().filter(progress_is(counts, "sans_demande")),
+                                       func.count().filter(progress_is(counts, "partielles")))).one()
+    return {"sessions_sans_demande": row[0], "sessions_partielles": row[1]}
 
 
-def sessions_by_progress(db: Session, principal: Principal) -> dict[str, list[dict]]:
-    counts = (select(Candidacy.session_id, func.count(Candidacy.id).label("total"),
-                     func.count(Candidacy.initial_request_at).label("requested"))
-              .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
-    rows = db.execute(select(ValidatedSession, counts.c.total, counts.c.requested)
-                      .join(counts, counts.c.session_id == ValidatedSession.session_id)
-                      .where(scope_filter(principal), ValidatedSession.origin != PRE_CERES)  # P8 reprints are no sessions
-                      .order_by(ValidatedSession.validated_at)).all()
-    out = {"sans_demande": [], "partielles": []}
-    for vs, total, requested in rows:
-        if requested == 0:
-            out["sans_demande"].append(session_summary(db, vs))
-        elif requested < total:
-            out["partielles"].append(session_summary(db, vs))
-    return out
+def request_counts():
+    """Per session: candidates expected to receive documents, and those whose initial request is sent."""
+    return (select(Candidacy.session_id, func.count(Candidacy.id).label("total"),
+                   func.count(Candidacy.initial_request_at).label("requested"))
+            .where(Candidacy.decision != "absent").group_by(Candidacy.session_id).subquery())
+
+
+def progress_is(counts, progress: str):
+    """P9's two lists: « sans_demande » (nothing requested yet) or « partielles » (part of the candidates)."""
+    if progress == "sans_demande":
+        return counts.c.requested == 0
+    return and_(counts.c.requested > 0, counts.c.requested < counts.c.total)
+
+
+def sessions_in_scope(principal: Principal, counts, *columns):
+    """SELECT columns over the validated sessions of the caller's scope (I4), joined to their request counts."""
+    return (select(*columns).select_from(ValidatedSession)
+            .join(counts, counts.c.session_id == ValidatedSession.session_id)
+            .where(scope_filter(principal), ValidatedSession.origin != PRE_CERES))  # P8 reprints are no sessions
 
 
 # --- the agent's actions (P3-P5) -------------------------------------------------------------------------------
