@@ -82,20 +82,7 @@ def start_platform(infra, amqp_url, issuer):
     gateway, stop_gateway = serve_all({"gateway": create_gateway(urls, timeout=10)})
     runtimes = {"identity": identity, "establishments": establishments, "printing": printing}
 
-    def close():
-        stop_gateway()
-        stop_services()
-        register.__exit__(None, None, None)
-        for runtime in runtimes.values():
-            runtime.stop_background()
-            runtime.engine.dispose()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-    return Platform(gateway["gateway"], runtimes), close
+    return Platform(gateway["gateway"], runtimes), closer(stop_gateway, stop_services, register, runtimes, saved)
 
 
 def launch_browser(playwright):
@@ -155,6 +142,24 @@ def platform(infra, amqp_url, issuer):
     yield started
     close()
 
+
+def closer(stop_gateway, stop_services, register, runtimes: dict, saved_env: dict):
+    """Stops what a test platform started, in reverse order, and puts the environment back."""
+
+    def close():
+        stop_gateway()
+        stop_services()
+        register.__exit__(None, None, None)
+        for runtime in runtimes.values():
+            runtime.stop_background()
+            runtime.engine.dispose()
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    return close
 
 @pytest.fixture(scope="module")
 def browser():

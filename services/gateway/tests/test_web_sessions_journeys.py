@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_web_agent import CHEVALIER, MARTIN, ROUSSEAU, Seeder  # noqa: E402  (the API seeder of the agents' tests)
+from test_web_agent import CHEVALIER, MARTIN, ROUSSEAU, Seeder, flash, fr  # noqa: E402  (the API seeder of the agents' tests)
 from webplatform import Checker, browser, demo_login, start_full_platform  # noqa: E402,F401
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -82,14 +82,6 @@ def web(browser, platform, request):
     checker = Checker(page, "sessions-" + request.node.name.removeprefix("test_"))
     yield page, checker
     context.close()
-
-
-def fr(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def flash(page) -> str:
-    return page.locator(".fr-alert--success").first.inner_text()
 
 
 def summary(page) -> str:

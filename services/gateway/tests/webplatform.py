@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_web_journeys import Checker, browser, demo_login, launch_browser, menu_labels, serve_all  # noqa: E402,F401
+from test_web_journeys import Checker, browser, closer, demo_login, launch_browser, menu_labels, serve_all  # noqa: E402,F401
 
 SERVICES = ("identity", "establishments", "sessions", "candidates", "printing")
 
@@ -119,17 +119,6 @@ def start_full_platform(infra, amqp_url, issuer) -> tuple[FullPlatform, callable
         runtimes["printing"], pm.TitreCopy) >= 2 and count_rows(runtimes["printing"], pm.SiteCopy) >= 7,
         what="printing's copies of candidates, titres and sites")
 
-    def close():
-        stop_gateway()
-        stop_services()
-        register.__exit__(None, None, None)
-        for runtime in runtimes.values():
-            runtime.stop_background()
-            runtime.engine.dispose()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return FullPlatform(gateway["gateway"], urls, runtimes), closer(
+        stop_gateway, stop_services, register, runtimes, saved)
 
-    return FullPlatform(gateway["gateway"], urls, runtimes), close

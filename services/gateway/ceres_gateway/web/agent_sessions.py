@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, request, url_for
 
+from ceres_shared.documents.french import date_numeric_fr
+
 from .blueprint import allowed, api, bp, current_user, form_error, page
 from .client import ServiceError
 from .establishments import _int_arg
@@ -34,14 +36,7 @@ DECISIONS = {"titre": "titre obtenu", "partiel": "réussite partielle", "ajourne
 @bp.app_template_filter("jour")
 def day_fr(value) -> str:
     """ISO date or date-time → 15/01/2024 (Paris day), as French users read it."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS) if value.tzinfo else value
-        return value.strftime("%d/%m/%Y")
-    return value.strftime("%d/%m/%Y")
+    return date_numeric_fr(value) if value else "—"
 
 
 @bp.app_template_filter("jour_heure")

@@ -150,6 +150,12 @@ def form_error(template: str, exc: ServiceError, **context):
     return page(template, status, errors=exc.errors, error_detail=exc.detail, **context)
 
 
+def refusal_status(exc: ServiceError) -> int:
+    """The status of a centre page re-shown with a service's refusal: the service's own for a refusal the user can
+    read (403, 404, 409, 422), 503 otherwise. (form_error maps differently; the two have not been reconciled.)"""
+    return exc.status if exc.status in (403, 404, 409, 422) else 503
+
+
 @bp.app_context_processor
 def _inject():
     user = current_user()

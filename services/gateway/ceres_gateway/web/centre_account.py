@@ -9,7 +9,7 @@ import re
 from flask import flash, redirect, request, session, url_for
 
 from . import auth_views
-from .blueprint import allowed, api, bp, client, page
+from .blueprint import allowed, api, bp, client, page, refusal_status
 from .client import ServiceError
 from .roles import CENTRES
 
@@ -246,7 +246,7 @@ def centre_invite():
     try:
         invited = api("POST", "identity", "/invitations", json=body).data
     except ServiceError as exc:
-        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        status = refusal_status(exc)
         return page("centre/invite.html", status, errors=exc.errors, error_detail=exc.detail, **context)
     flash(f"L'invitation est envoyée à {invited['email']} (rôle {dict(ROLES)[invited['role']]}, "
           f"SIRET {invited['siret']}).", "success")

@@ -15,7 +15,7 @@ from flask import flash, redirect, request, url_for
 from .agent_sessions import (ACTION_LABELS, SORTS, STATUS_LABELS,  # day_fr: the templates' date filters
                              day_fr, list_page)
 from .agent_printing import page_arg
-from .blueprint import allowed, api, bp, current_user, page
+from .blueprint import allowed, api, bp, current_user, page, refusal_status
 from .client import ServiceError
 from .roles import CENTRES
 
@@ -152,7 +152,7 @@ def centre_session(session_id: str):
 
 def _refused(session_id: str, exc: ServiceError, **extra):
     """Re-show the session with the service's reason at the top (and its field errors)."""
-    status = exc.status if exc.status in (403, 404, 409, 422) else 503
+    status = refusal_status(exc)
     return _session_page(session_id, status, errors=exc.errors, error_detail=exc.detail, **extra)
 
 
@@ -174,7 +174,7 @@ def centre_session_dte(session_id: str):
     try:
         api("POST", "sessions", f"/sessions/{session_id}/demande-dte", json={"candidate_count": int(raw)})
     except ServiceError as exc:
-        return page("centre/session_confirm.html", exc.status if exc.status in (403, 404, 409, 422) else 503,
+        return page("centre/session_confirm.html", refusal_status(exc),
                     errors=exc.errors, error_detail=exc.detail, **context)
     flash(f"La demande de DTE est envoyée pour {int(raw)} candidat(s).", "success")
     return redirect(url_for("web.centre_session", session_id=session_id))
@@ -226,7 +226,7 @@ def centre_session_jury(session_id: str):
             api("POST", "sessions", f"/sessions/{session_id}/jury", json={"jure_id": request.form.get("jure_id", "")})
         except ServiceError as exc:
             habilites = api("GET", "sessions", f"/sessions/{session_id}/jures-a-convoquer").data
-            return page("centre/session_jury.html", exc.status if exc.status in (403, 404, 409, 422) else 503, s=s,
+            return page("centre/session_jury.html", refusal_status(exc), s=s,
                         habilites=habilites, errors=exc.errors, error_detail=exc.detail)
         flash("Le juré est ajouté au jury.", "success")
         return redirect(url_for("web.centre_session_jury", session_id=session_id))
@@ -379,7 +379,7 @@ def centre_session_candidates(session_id: str):
         try:
             _enrol(session_id, candidate_id)
         except ServiceError as exc:
-            status = exc.status if exc.status in (403, 404, 409, 422) else 503
+            status = refusal_status(exc)
             return page("centre/session_candidates.html", status, errors=exc.errors, error_detail=exc.detail,
                         **context)
         flash(f"Le candidat n° {candidate_id} est inscrit à la session.", "success")
@@ -500,7 +500,7 @@ def centre_session_candidate_step(session_id: str, candidate_id: int, step: str)
     try:
         api(method, "sessions", f"/sessions/{session_id}/candidats/{candidate_id}{suffix}")
     except ServiceError as exc:
-        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        status = refusal_status(exc)
         return page("centre/session_candidate_confirm.html", status, errors=exc.errors, error_detail=exc.detail,
                     refused=True, **context)
     flash(done.format(name=context["name"]), "success")
@@ -557,7 +557,7 @@ def centre_session_dates(session_id: str):
         errors = dict(exc.errors)
         if exc.status == 409 and exc.code == "S5":  # a date refused (not the status): shown next to the start too
             errors.setdefault("starts_on", [exc.detail])
-        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        status = refusal_status(exc)
         s = _session(session_id)  # as it is now: a refusal for its status hides the form, the reason stays
         return page("centre/session_dates.html", status, errors=errors, error_detail=exc.detail,
                     **dict(context, s=s, allowed="modifier_dates" in s["actions"]))
@@ -603,7 +603,7 @@ def centre_session_results(session_id: str):
                 errors[f"decision-{results[int(parts[1])]['candidate_id']}"] = messages
             else:
                 errors[key] = messages
-        status = exc.status if exc.status in (403, 404, 409, 422) else 503
+        status = refusal_status(exc)
         return page("centre/session_results.html", status, chosen=chosen, errors=errors, error_detail=exc.detail,
                     **context)
     flash("Les résultats sont enregistrés : la session attend la validation de l'unité départementale.", "success")
