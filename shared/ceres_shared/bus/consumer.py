@@ -2,7 +2,8 @@
 
 Messages are taken in batches handled in one transaction (one commit for many events keeps up with the
 publishers); when a handler fails, the batch is redone with a savepoint per event. Handlers marked with
-@batch_handler receive each run of consecutive events of their type at once (one statement for many rows). A redelivered event finds its id in the inbox and changes nothing.
+@batch_handler receive each run of consecutive events of their type at once (one statement for many rows).
+A redelivered event finds its id in the inbox and changes nothing.
 A handler that fails is retried later with backoff (through the retry queue on RabbitMQ), then dead-lettered;
 an event that does not validate against its contract is dead-lettered at once.
 """
@@ -41,6 +42,10 @@ def batch_handler(fn: Callable[[Session, list[Envelope]], None]):
     events are redone one by one and it is then called with one envelope at a time."""
     fn.ceres_batch = True
     return fn
+
+
+def _is_batch(handler) -> bool:
+    return getattr(handler, "ceres_batch", False)
 
 
 @dataclass
@@ -204,7 +209,7 @@ class EventConsumer:
 
     def _run_handlers_on_run(self, session: Session, run: list[Envelope]) -> None:
         handlers = self.handlers[run[0].type]
-        if not any(getattr(h, "ceres_batch", False) for h in handlers):
+        if not any(_is_batch(h) for h in handlers):
             for env in run:  # each event through all its handlers, in order, as one by one
                 try:
                     self._run_handlers(session, env)
@@ -213,7 +218,7 @@ class EventConsumer:
             return
         for handler in handlers:  # handler by handler over the run
             try:
-                if getattr(handler, "ceres_batch", False):
+                if _is_batch(handler):
                     handler(session, run)
                 else:
                     for env in run:
@@ -247,7 +252,7 @@ class EventConsumer:
         token = correlation.set(env.correlation_id)
         try:
             for handler in (only,) if only else self.handlers[env.type]:
-                handler(session, [env]) if getattr(handler, "ceres_batch", False) else handler(session, env)
+                handler(session, [env]) if _is_batch(handler) else handler(session, env)
         finally:
             correlation.reset(token)
 
