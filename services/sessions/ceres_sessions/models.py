@@ -189,6 +189,36 @@ class Relaxation(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    # 0005: an administrator may close a period early (or withdraw one not yet started); it then no longer applies.
+    closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    closure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Control(Base):
+    """A control of a session by the State's services (S10 « suivi des contrôles », migration 0005): on site during
+    the exam or on the documents afterwards. Agents only: a centre never sees a control planned on its session."""
+
+    __tablename__ = "session_controls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    # Copied from the session, as for sessions: scope filters and the dashboard need no join.
+    departement: Mapped[str] = mapped_column(String(3))
+    region: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(12))  # sur_place, sur_pieces
+    planned_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))  # programme, realise, annule
+    outcome: Mapped[str | None] = mapped_column(String(14), nullable=True)  # conforme, observations, non_conforme
+    observations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    done_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_session_controls_departement_planned", "departement", "planned_on"),
+                      Index("ix_session_controls_region_planned", "region", "planned_on"),
+                      Index("ix_session_controls_status_planned", "status", "planned_on"))
 
 
 class Counter(Base):

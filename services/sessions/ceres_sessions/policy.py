@@ -20,4 +20,6 @@ POLICY: dict[str, frozenset[str]] = {
     "relaxation.write": frozenset({"admin"}),  # S4
     "mass.run": frozenset({"admin"}),  # S9
     "dashboard.read": AGENT_ROLES | CENTRE_ROLES,  # S10
+    "control.read": AGENT_ROLES,  # S10: never the centres
+    "control.write": frozenset({"ud", "dreets", "deets", "admin"}),  # within their territory
 }

@@ -1,27 +1,33 @@
 """Relaxation periods (S4), mass operations (S9), the dashboard (S10)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ceres_shared.auth import current_principal, require
-from ceres_shared.errors import NotFound
+from ceres_shared.errors import Conflict, NotFound
 from ceres_shared.web import db, runtime
 
 from .. import clock
 from ..models import MassOperation, Relaxation
 from ..service_layer import dashboard, mass
 from .common import plain
-from .schemas import MassApply, MassCriteria, RelaxationIn
+from .schemas import MassApply, MassCriteria, RelaxationClose, RelaxationIn
 from .sessions import SessionOut
 
 blp = Blueprint("pilotage", __name__, url_prefix="", description="Assouplissements, opérations de masse, tableau de bord")
 
 
 def _relaxation(r: Relaxation) -> dict:
+    today = clock.today()
+    state = ("close" if r.closed_at else "a_venir" if r.starts_on > today else "terminee" if r.ends_on < today
+             else "en_cours")
     return plain({"id": r.id, "starts_on": r.starts_on, "ends_on": r.ends_on, "reason": r.reason,
-                  "created_by": r.created_by, "created_at": r.created_at})
+                  "created_by": r.created_by, "created_at": r.created_at, "state": state, "closed_at": r.closed_at,
+                  "closed_by": r.closed_by, "closure_reason": r.closure_reason})
 
 
 @blp.route("/assouplissements", methods=["POST"])
@@ -40,6 +46,32 @@ def open_relaxation(data: dict):
                            actor=principal.label, actor_role=principal.role, after=_relaxation(r), reason=r.reason)
     session.commit()
     return _relaxation(r), 201
+
+
+@blp.route("/assouplissements/<int:relaxation_id>/cloture", methods=["POST"])
+@require("relaxation.write")
+@blp.arguments(RelaxationClose)
+def close_relaxation(data: dict, relaxation_id: int):
+    """S4: ends a period early: from today its deadlines are enforced again (a period not started yet never
+    applies). What was done under it stays marked so (S10)."""
+    session, principal = db(), current_principal()
+    r = session.get(Relaxation, relaxation_id, with_for_update=True)
+    if r is None:
+        raise NotFound("Période d'assouplissement introuvable.")
+    today = clock.today()
+    if r.closed_at is not None:
+        raise Conflict("Cette période est déjà close.", code="relaxation_closed")
+    if r.ends_on < today:
+        raise Conflict("Cette période est déjà terminée.", code="relaxation_ended")
+    before = _relaxation(r)
+    if r.starts_on < today:  # it applied until yesterday: its end says so
+        r.ends_on = today - timedelta(days=1)
+    r.closed_at, r.closed_by, r.closure_reason = clock.now(), principal.label, data["reason"].strip()
+    runtime().audit.record(session, entity_type="relaxation", entity_id=str(r.id), action="close",
+                           actor=principal.label, actor_role=principal.role, before=before, after=_relaxation(r),
+                           reason=r.closure_reason)
+    session.commit()
+    return _relaxation(r)
 
 
 @blp.route("/assouplissements")

@@ -198,6 +198,33 @@ class RelaxationIn(Strict):
             raise ValidationError({"ends_on": ["La fin de la période ne peut pas précéder son début."]})
 
 
+class RelaxationClose(Strict):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ControlIn(Strict):
+    kind = fields.Str(required=True, validate=validate.OneOf(("sur_place", "sur_pieces"),
+                                                             error="Choisissez : sur place ou sur pièces."))
+    planned_on = fields.Date(required=True)
+
+
+class ControlOutcome(Strict):
+    outcome = fields.Str(required=True, validate=validate.OneOf(
+        ("conforme", "observations", "non_conforme"), error="Choisissez le résultat du contrôle."))
+    observations = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class ControlCancel(Strict):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ControlQuery(Strict):
+    vue = fields.Str(load_default="programmes", validate=validate.OneOf(
+        ("programmes", "en_retard", "realises", "non_conformes")))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+
+
 class MassCriteria(Strict):
     statuses = fields.List(fields.Str(validate=validate.OneOf(STATUSES)), required=True,
                            validate=validate.Length(min=1))

@@ -5,12 +5,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import case, func, select
 
-from ceres_shared.auth import current_principal, require
+from ceres_shared.auth import AGENT_ROLES, current_principal, require
 from ceres_shared.web import db, runtime
 
 from ..clock import PARIS
 from ..domain.workflow import STATUS_LABELS, available_actions
 from ..models import ExamSession
+from ..service_layer import controls as controls_uc
 from ..service_layer import jury as jury_uc
 from ..service_layer import sessions as uc
 from .common import plain
@@ -60,9 +61,9 @@ def _detail(s: ExamSession) -> dict:
     body["actions"] = available_actions(principal, uc.facts_for(session, s))
     body["candidats"] = uc.candidates_view(session, s)
     body["jury"] = [{"id": j.id, "nom": j.nom, "prenom": j.prenom} for j in jury_uc.jury_of(session, s.id)]
-    body["historique"] = [plain({"action": t.action, "from": t.from_status, "to": t.to_status, "by": t.actor,
-                                 "role": t.actor_role, "at": t.at, "reason": t.reason,
-                                 "assouplissement": t.relaxation_id}) for t in uc.history(session, s)]
+    body["historique"] = plain(uc.timeline(session, runtime(), principal, s))
+    if principal.role in AGENT_ROLES:  # a centre is not told of the controls of its sessions (S10)
+        body["controles"] = plain([controls_uc.as_dict(c) for c in controls_uc.of_session(session, s.id)])
     return body
 
 

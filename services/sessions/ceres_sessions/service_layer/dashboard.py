@@ -15,7 +15,7 @@ from ..clock import PARIS
 from ..domain import rules
 from ..domain.workflow import CENTRE, CONVOCATIONS_ENVOYEES, DTE_ENVOYEE, EN_PREPARATION, OPEN, STATUS_LABELS
 from ..models import Agrement, Centre, ExamSession, Habilitation, Jure, JuryMember, SessionCount, Site, Titre, Warning
-from . import counts
+from . import controls, counts
 from .sessions import scope_clause, territory_clause
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def dashboard(session: Session, principal) -> dict:
         "sessions_sous_assouplissement": sum(relaxed for _, _, relaxed in per_status.values()),
         "agrements_a_suivre": agrements_to_follow(session, principal, today),
         "alertes": [_warning_dict(w) for w in warnings_in_scope(session, principal, today)],
+        **({} if principal.role in CENTRE else {"controles": controls.counts(session, principal, first_day)}),
     }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import delete, false, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -146,7 +146,8 @@ def _public_id(session: Session, kind: str, today: date) -> str:
 
 # --- the workflow ------------------------------------------------------------------------------------------------
 def open_relaxation(session: Session, today: date) -> Relaxation | None:
-    return session.scalars(select(Relaxation).where(Relaxation.starts_on <= today, Relaxation.ends_on >= today)
+    return session.scalars(select(Relaxation).where(Relaxation.starts_on <= today, Relaxation.ends_on >= today,
+                                                    Relaxation.closed_at.is_(None))
                            .order_by(Relaxation.id).limit(1)).first()
 
 
@@ -383,6 +384,52 @@ def alerts(s: ExamSession) -> list[str]:
 
 def history(session: Session, s: ExamSession) -> list[Transition]:
     return list(session.scalars(select(Transition).where(Transition.session_id == s.id).order_by(Transition.id)))
+
+
+# What the session's history shows from its audit trail beside the workflow steps: who was enrolled, withdrawn or
+# marked absent, the jury's changes, a transfer of the site; and for agents only, the controls (S10).
+TRAIL_ACTIONS = frozenset({"inscrire_candidat", "retirer_candidat", "marquer_absent", "jury_add", "jury_remove",
+                           "site_transferred"})
+CONTROL_ACTIONS = frozenset({"controle_programme", "controle_realise", "controle_annule"})
+CONTROL_KINDS = {"sur_place": "sur place", "sur_pieces": "sur pièces"}  # S10 (controls.py)
+
+
+def timeline(session: Session, rt, principal, s: ExamSession) -> list[dict]:
+    """The workflow steps (Transition) and the other changes of the session's trail, in time order."""
+    shown = TRAIL_ACTIONS | (CONTROL_ACTIONS if principal.role not in CENTRE else frozenset())
+    items = [{"action": t.action, "from": t.from_status, "to": t.to_status, "by": t.actor, "role": t.actor_role,
+              "at": t.at, "reason": t.reason, "assouplissement": t.relaxation_id} for t in history(session, s)]
+    trail = [row for row in rt.audit.history(session, "session", s.id) if row["action"] in shown]
+    candidate_ids = {_changed(row, "candidate_id") for row in trail} - {None}
+    jure_ids = {_changed(row, "jure_id") for row in trail} - {None}
+    names = {c.candidate_id: f"{c.nom} {c.prenoms}" for c in session.scalars(
+        select(Candidate).where(Candidate.candidate_id.in_(candidate_ids)))} if candidate_ids else {}
+    jures = {j.id: f"{j.prenom} {j.nom}" for j in session.scalars(
+        select(jury.Jure).where(jury.Jure.id.in_(jure_ids)))} if jure_ids else {}
+    for row in trail:
+        candidate_id, jure_id = _changed(row, "candidate_id"), _changed(row, "jure_id")
+        if candidate_id is not None:
+            subject = f"{names.get(candidate_id, 'candidat')} (n° {candidate_id})"
+        elif row["action"] in CONTROL_ACTIONS:
+            kind, planned = _changed(row, "kind"), _changed(row, "planned_on")
+            subject = f"contrôle {CONTROL_KINDS.get(kind, kind)} du {_fr(date.fromisoformat(planned))}"
+        else:
+            subject = jures.get(jure_id, jure_id)
+        items.append({"action": row["action"], "from": None, "to": None, "by": row["actor"],
+                      "role": row["actor_role"], "at": row["at"], "reason": row["reason"], "assouplissement": None,
+                      "sujet": subject})
+    return sorted(items, key=lambda item: _instant(item["at"]))
+
+
+def _instant(moment: datetime) -> datetime:
+    """SQLite reads the audit's UTC moments back naive: compare every moment as an aware one."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _changed(row: dict, key: str):
+    """The value a trail row is about: after a change, else before it (a removal)."""
+    before, after = (row["changes"] or {}).get(key, [None, None])
+    return after if after is not None else before
 
 
 def candidates_view(session: Session, s: ExamSession) -> list[dict]:
