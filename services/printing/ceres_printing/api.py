@@ -45,6 +45,13 @@ class ReprintSchema(Schema):
                              metadata={"description": "Département où la session s'est tenue"})
 
 
+class ReprintsQuery(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000, error="Page invalide."))
+    per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
+    sort = fields.Str(load_default="recent", validate=validate.OneOf(
+        tuple(services.REPRINT_SORTS), error="Tri inconnu : recent, numero, titulaire ou date."))
+
+
 class ProgressQuery(Schema):
     progress = fields.Str(required=True, validate=validate.OneOf(("sans_demande", "partielles")))
     page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000, error="Page invalide."))
@@ -166,6 +173,38 @@ def request_reprint(body):
     return {"session_id": candidacy.session_id, **services.candidacy_state(session, candidacy)}, 201
 
 
+@agent.route("/reprints/check", methods=["POST"])
+@agent.arguments(ReprintSchema)
+@require("print.request")
+def check_reprint(body):
+    """P8: every check of a reprint (fields, scope, uniqueness) without recording anything: what the agent confirms
+    (the holder as in the candidate's record)."""
+    session = db()
+    return services.reprint_summary(services.check_reprint(runtime(), session, current_principal(), **body))
+
+
+@agent.route("/reprints/preview", methods=["POST"])
+@agent.arguments(ReprintSchema)
+@require("print.request")
+def preview_reprint(body):
+    """P8 with P2: the diploma as it will be reprinted, read-only (no stamp, signature, Marque État, watermark),
+    before anything is recorded."""
+    session = db()
+    checked = services.check_reprint(runtime(), session, current_principal(), **body)
+    pdf = services.preview_reprint(runtime(), session, checked)
+    session.commit()  # a first verification key may have been created
+    return _pdf(pdf, "apercu-reimpression.pdf")
+
+
+@agent.route("/reprints")
+@agent.arguments(ReprintsQuery, location="query")
+@require("print.read")
+def list_reprints(query):
+    """P8: the reprints of the caller's scope, a page at a time: « recent » (last recorded first), « numero »,
+    « titulaire » or « date » (of the original diploma, newest first)."""
+    return services.list_reprints(db(), current_principal(), **query)
+
+
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/attestation")
 @require("print.read")
 def attestation(session_id, candidate_id):
@@ -251,9 +290,9 @@ def _verification_html(body: dict) -> str:
         content = (f"<p><strong>Document authentique.</strong></p><dl>"
                    f"<dt>Numéro</dt><dd>{escape(body['number'])}</dd>"
                    f"<dt>Document</dt><dd>{escape(body['document'])}</dd>"
-                   f"<dt>Titulaire</dt><dd>{escape(body['holder'])}, né(e) le {escape(body['birth_date'])}</dd>"
+                   f"<dt>Titulaire</dt><dd>{escape(body['holder'])}</dd>"
                    f"<dt>Titre</dt><dd>{escape(body['titre'])}</dd>"
-                   f"<dt>Date</dt><dd>{escape(body['issued_on'])}</dd></dl>")
+                   f"<dt>Date de la décision du jury</dt><dd>{escape(body['issued_on'])}</dd></dl>")
     return (f"<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Vérification d'un document"
             f"</title></head><body><h1>Vérification d'un document du titre professionnel</h1>{content}</body></html>")
 

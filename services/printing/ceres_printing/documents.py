@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import segno
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceres_shared.documents import DocumentRenderer
@@ -18,7 +19,7 @@ from ceres_shared.documents.french import person_line
 from . import verification
 from .domain.reference import SIGNATORY, region_seat
 from .domain.rules import DOCUMENT_LABELS
-from .models import Candidacy, CandidateCopy, Document, TitreCopy, ValidatedSession
+from .models import PRE_CERES, Candidacy, CandidateCopy, Document, TitreCopy, ValidatedSession
 
 # WeasyPrint logs every layout step at INFO: far too much for thousands of documents.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -149,8 +150,18 @@ def context(db: Session, parts: Parts, document: Document, *, public_base: str, 
         "region_label": region_label,
         "signatory": SIGNATORY,
         "issued_on": document.issued_on,
+        "reprint_of": _reprinted_diploma(db, parts, document),
         "today": now.date() if hasattr(now, "date") else date.today(),
     }
+
+
+def _reprinted_diploma(db: Session, parts: Parts, document: Document) -> dict | None:
+    """The cover letter of a reprint (P8, P1) names the diploma it goes with: its original number and date."""
+    if parts.session.origin != PRE_CERES or document.kind != "lettre_diplome":
+        return None
+    diploma = db.scalars(select(Document).where(Document.candidacy_id == parts.candidacy.id,
+                                                Document.kind == "diplome")).first()
+    return {"number": diploma.number, "issued_on": diploma.issued_on} if diploma else None
 
 
 def render(template_kind: str, ctx: dict, *, artwork: bool) -> bytes:

@@ -85,6 +85,9 @@ class ValidatedSession(Base):
     origin: Mapped[str] = mapped_column(String(12), default="ceres", server_default="ceres")
 
 
+PRE_CERES = "avant_ceres"  # ValidatedSession.origin of a reprint (P8)
+
+
 # --- ours -----------------------------------------------------------------------------------------------------
 class Candidacy(Base):
     """One candidate's decision in one validated session and the state of its documents (P1-P5)."""

@@ -3,6 +3,7 @@ the caller's transaction."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 from sqlalchemy import and_, func, select
@@ -17,11 +18,10 @@ from . import documents
 from .config import aware
 from .domain.reference import REGION_OF_DEPARTEMENT
 from .domain.rules import (DOCUMENT_LABELS, RuleViolation, check_original_date, check_print_request,
-                           normalize_original_number, route)
-from .models import (Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, TitreCopy,
+                           new_document_number, normalize_original_number, route)
+from .models import (PRE_CERES, Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, TitreCopy,
                      ValidatedSession)
 
-PRE_CERES = "avant_ceres"
 PRE_CERES_SESSION_LABEL = "Session antérieure à CERES"
 
 
@@ -170,13 +170,22 @@ def request_print(rt, db: Session, principal: Principal, candidacy: Candidacy, k
     return request
 
 
-def request_reprint(rt, db: Session, principal: Principal, *, number: str, candidate_id: int, titre_code: str,
-                    titre_version: date, issued_on: date, departement: str) -> Candidacy:
-    """P8: a diploma of a session held before CERES, to be printed again under its original number (seed 001: the
-    number top right, also on reprints of older parchments). It becomes a diploma of CERES like the others — a
-    session row of its own marked « avant_ceres », a candidacy « titre », the document under that number — and then
-    goes the normal way: preview (P1/P2), « Données vérifiées et conformes », « Envoyer pour impression » (P3), batch
-    (P6), public verification (B1). Holder and address come from the candidate's record (C4)."""
+@dataclass(frozen=True)
+class CheckedReprint:
+    """A reprint request that passed every check (P8), not recorded yet."""
+
+    number: str
+    departement: str
+    region: str
+    issued_on: date
+    candidate: CandidateCopy
+    titre: TitreCopy
+
+
+def check_reprint(rt, db: Session, principal: Principal, *, number: str, candidate_id: int, titre_code: str,
+                  titre_version: date, issued_on: date, departement: str) -> CheckedReprint:
+    """P8: the checks of a reprint, field by field (422), then the agent's scope (I4) and the number's uniqueness:
+    what the request does before recording anything, and what the agent's confirmation page shows."""
     errors: dict[str, list[str]] = {}
     try:
         number = normalize_original_number(number)
@@ -200,33 +209,105 @@ def request_reprint(rt, db: Session, principal: Principal, *, number: str, candi
         raise ApiError(422, "Certaines données sont invalides.", errors=errors)
     if not principal.covers_location(departement, region):
         raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
-    taken = Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
-                     code="number_taken")
     if db.get(Document, number) is not None:
-        raise taken
+        raise _number_taken(number)
+    return CheckedReprint(number, departement, region, issued_on, candidate, titre)
+
+
+def _number_taken(number: str) -> Conflict:
+    return Conflict(f"Le numéro {number} figure déjà sur un document de CERES : chaque numéro est unique (P8).",
+                    code="number_taken", errors={"number": ["Ce numéro figure déjà sur un document de CERES."]})
+
+
+def reprint_summary(checked: CheckedReprint) -> dict:
+    """What the agent confirms before recording (P8): the holder as in the candidate's record (C4)."""
+    t = checked.titre
+    return {"number": checked.number, "candidate_id": checked.candidate.candidate_id,
+            "holder": documents.holder_name(checked.candidate),
+            "birth_date": checked.candidate.birth_date.isoformat(),
+            "titre_code": t.code, "titre_version": t.version_date.isoformat(), "titre": f"{t.libelle} ({t.code})",
+            "issued_on": checked.issued_on.isoformat(), "departement": checked.departement,
+            "region": checked.region}
+
+
+def _reprint_rows(checked: CheckedReprint, session_id: str, validated_by: str):
+    session = ValidatedSession(
+        session_id=session_id, public_id=PRE_CERES_SESSION_LABEL, titre_code=checked.titre.code,
+        titre_version=checked.titre.version_date, site_id="", site_commune_code="", centre_id="",
+        departement=checked.departement, region=checked.region, validated_by=validated_by,
+        validated_at=datetime.combine(checked.issued_on, time(12), tzinfo=timezone.utc), origin=PRE_CERES)
+    candidacy = Candidacy(session_id=session_id, candidate_id=checked.candidate.candidate_id, position=0,
+                          decision="titre", ccps_obtained=[], duplicata_count=0)
+    return session, candidacy
+
+
+def preview_reprint(rt, db: Session, checked: CheckedReprint) -> bytes:
+    """P8 with P2: the diploma as it will be reprinted, read-only and without artwork, before anything is recorded
+    (the rows are built, never added to the session)."""
+    session, candidacy = _reprint_rows(checked, "apercu", "apercu")
+    diploma = Document(number=checked.number, kind="diplome", position=0, issued_on=checked.issued_on)
+    parts = documents.Parts(candidacy, session, checked.candidate, checked.titre)
+    ctx = documents.context(db, parts, diploma, public_base=rt.printing.public_base_url, now=rt.printing.now())
+    return documents.render("diplome", ctx, artwork=False)
+
+
+def request_reprint(rt, db: Session, principal: Principal, **fields) -> Candidacy:
+    """P8: a diploma of a session held before CERES, to be printed again under its original number (seed 001: the
+    number top right, also on reprints of older parchments), with its cover letter (P1), numbered by CERES and dated
+    of the reprint. It becomes a diploma of CERES like the others — a session row of its own marked « avant_ceres »,
+    a candidacy « titre », the documents — and then goes the normal way: preview (P1/P2), « Données vérifiées et
+    conformes », « Envoyer pour impression » (P3), batch (P6), public verification (B1). Holder and address come
+    from the candidate's record (C4)."""
+    checked = check_reprint(rt, db, principal, **fields)
+    number, candidate, titre = checked.number, checked.candidate, checked.titre
     session_id = f"avant-ceres-{uuid.uuid4().hex[:12]}"
-    db.add(ValidatedSession(
-        session_id=session_id, public_id=PRE_CERES_SESSION_LABEL, titre_code=titre.code,
-        titre_version=titre.version_date, site_id="", site_commune_code="", centre_id="", departement=departement,
-        region=region, validated_by=principal.label,
-        validated_at=datetime.combine(issued_on, time(12), tzinfo=timezone.utc), origin=PRE_CERES))
+    session, candidacy = _reprint_rows(checked, session_id, principal.label)
+    db.add(session)
     db.flush()  # no ORM relationships: rows go in the order they are flushed
-    candidacy = Candidacy(session_id=session_id, candidate_id=candidate_id, position=0, decision="titre",
-                          ccps_obtained=[], duplicata_count=0)
     db.add(candidacy)
     db.flush()
+    today = rt.printing.now().date()
+    letter = Document(number=new_document_number("lettre_diplome", today.year), candidacy_id=candidacy.id,
+                      kind="lettre_diplome", position=1, issued_on=today)  # P1: the letter goes with the diploma
     try:
         with db.begin_nested():
-            db.add(Document(number=number, candidacy_id=candidacy.id, kind="diplome", position=0,
-                            issued_on=issued_on))
+            db.add_all([Document(number=number, candidacy_id=candidacy.id, kind="diplome", position=0,
+                                 issued_on=checked.issued_on), letter])
     except IntegrityError:  # the same number sent twice at once: the second one loses
-        raise taken from None
-    rt.audit.record(db, entity_type="candidacy", entity_id=f"{session_id}:{candidate_id}", action="reprint_pre_ceres",
-                    actor=principal.label, actor_role=principal.role,
+        raise _number_taken(number) from None
+    rt.audit.record(db, entity_type="candidacy", entity_id=f"{session_id}:{candidate.candidate_id}",
+                    action="reprint_pre_ceres", actor=principal.label, actor_role=principal.role,
                     after={"number": number, "titre": f"{titre.code} ({titre.version_date.isoformat()})",
-                           "issued_on": issued_on.isoformat(), "departement": departement,
-                           "holder": documents.holder_name(candidate)})
+                           "issued_on": checked.issued_on.isoformat(), "departement": checked.departement,
+                           "holder": documents.holder_name(candidate), "letter": letter.number})
     return candidacy
+
+
+REPRINT_SORTS = {  # P8 list: the agent's choice of order, each with a stable tie-break
+    "recent": (Candidacy.id.desc(),),
+    "numero": (Document.number,),
+    "titulaire": (CandidateCopy.nom_naissance, Candidacy.id.desc()),
+    "date": (Document.issued_on.desc(), Candidacy.id.desc()),
+}
+
+
+def list_reprints(db: Session, principal: Principal, *, page: int, per_page: int, sort: str) -> dict:
+    """P8: the reprints of the caller's scope (I4), a page at a time, in the chosen order."""
+    listed = (select(Candidacy, Document, ValidatedSession, CandidateCopy)
+              .join(ValidatedSession, ValidatedSession.session_id == Candidacy.session_id)
+              .join(Document, and_(Document.candidacy_id == Candidacy.id, Document.kind == "diplome"))
+              .outerjoin(CandidateCopy, CandidateCopy.candidate_id == Candidacy.candidate_id)
+              .where(ValidatedSession.origin == PRE_CERES, scope_filter(principal)))
+    total = db.scalar(select(func.count()).select_from(listed.subquery()))
+    rows = db.execute(listed.order_by(*REPRINT_SORTS[sort]).offset((page - 1) * per_page).limit(per_page)).all()
+    reprints = []
+    for candidacy, diploma, vs, candidate in rows:
+        reprints.append({
+            "session_id": vs.session_id, "candidate_id": candidacy.candidate_id, "number": diploma.number,
+            "holder": documents.holder_name(candidate) if candidate else None, "titre_code": vs.titre_code,
+            "issued_on": diploma.issued_on.isoformat(), "departement": vs.departement,
+            "verified_at": iso(candidacy.verified_at), "initial_request_at": iso(candidacy.initial_request_at)})
+    return {"total": total, "page": page, "per_page": per_page, "sort": sort, "reprints": reprints}
 
 
 def resend_after_pnd(rt, db: Session, candidate_id: int, *, actor: str) -> list[PrintRequest]:
@@ -311,7 +392,8 @@ def attestation(rt, db: Session, candidacy: Candidacy) -> bytes:
 
 
 def verification_facts(db: Session, number: str) -> dict | None:
-    """B1: what the public page confirms: holder, titre and date."""
+    """B1: what the public page confirms: holder, titre and date of the jury's decision — nothing more (RGPD
+    minimisation: an employer does not need the birth date)."""
     doc = db.get(Document, number)
     if doc is None:
         return None
@@ -320,8 +402,7 @@ def verification_facts(db: Session, number: str) -> dict | None:
     except documents.MissingData:
         return None
     return {"number": number, "document": DOCUMENT_LABELS[doc.kind],
-            "holder": documents.holder_name(parts.candidate),
-            "birth_date": parts.candidate.birth_date.isoformat(),
+            "holder": documents.holder_name(parts.candidate),  # no birth date: not needed to check (RGPD)
             "titre": f"{parts.titre.libelle} ({parts.titre.code})",
             "issued_on": doc.issued_on.isoformat(), "session": parts.session.public_id}
 

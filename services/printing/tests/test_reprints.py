@@ -1,10 +1,12 @@
 """P8: a diploma of a session held before CERES, reprinted under its original number (seed 001), over HTTP: the
 request (format, uniqueness, scope, field-by-field French errors), then the normal path — preview, verification,
-print request, batch — and the PDF read back with the original number top right; the public page (B1)."""
+print request, batch — and the PDF read back with the original number top right, with its cover letter (P1); the
+check and preview before recording, the list of the scope's reprints; the public page (B1, no birth date)."""
 from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from urllib.parse import urlparse
 
@@ -28,11 +30,18 @@ def reference(rt):
                                                          street="3 rue des Tanneurs"))
 
 
-def top_right_number(pdf: bytes, number: str) -> bool:
+def top_right_number(pdf: bytes, number: str, page_index: int = 0) -> bool:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        page = doc.pages[0]
+        page = doc.pages[page_index]
         words = [w for w in page.extract_words() if w["text"] == number]
         return bool(words) and words[0]["x0"] > page.width / 2 and words[0]["top"] < page.height / 5
+
+
+def text_of(pdf: bytes, first: int = 1, count: int | None = None) -> str:
+    """The text of pages first..first+count-1 (1-based, as the batch's manifest gives them)."""
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        pages = doc.pages[first - 1:None if count is None else first - 1 + count]
+        return " ".join(" ".join(page.extract_text().split()) for page in pages)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +52,11 @@ def reprint(client, ud75):
 
 
 def test_p8_reprint_keeps_the_original_number_and_the_candidates_record(reprint):
-    assert reprint["documents"] == [{"number": NUMBER, "kind": "diplome", "label": "Diplôme"}]
+    diploma, letter = reprint["documents"]
+    assert diploma == {"number": NUMBER, "kind": "diplome", "label": "Diplôme"}
+    # P1: the diploma goes with its cover letter, numbered by CERES (P8) in the year of the reprint.
+    assert letter["kind"] == "lettre_diplome" and letter["label"] == "Lettre d'accompagnement du diplôme"
+    assert re.fullmatch(r"C2022-[2-9A-Z]{4}-[2-9A-Z]{4}", letter["number"])
     assert reprint["holder"] == "Madame LAMBERT Odile" and reprint["decision"] == "titre"
     assert reprint["mentions"] == ["Réimpression d'un diplôme antérieur à CERES, sous son numéro d'origine"]
     assert reprint["session_id"].startswith("avant-ceres-")
@@ -68,11 +81,23 @@ def test_p8_reprint_goes_the_normal_way_to_a_batch_with_the_number_top_right(rt,
     (batch_id,) = build_due_batches(rt, force=True)
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/afpa/batches/{batch_id}/archive",
                                                     headers=afpa_headers).data))
-    (row,) = json.loads(archive.read("manifest.json"))["documents"]
+    row, letter_row = json.loads(archive.read("manifest.json"))["documents"]
     assert row["document_number"] == NUMBER and row["document_type"] == "diplome"
     assert row["routed_to"] == "candidat" and row["address"]["lines"] == ["3 rue des Tanneurs"]
+    # P1: the cover letter is printed and posted with it, under its own number top right (P8).
+    letter_number = reprint["documents"][1]["number"]
+    assert letter_row["document_number"] == letter_number and letter_row["document_type"] == "lettre_diplome"
+    letter = archive.read(letter_row["file"])  # one pli: the diploma's pages, then the letter's
+    assert top_right_number(letter, letter_number, letter_row["first_page"] - 1)
+    letter_text = text_of(letter, letter_row["first_page"], letter_row["pages"])
+    assert "Objet : réimpression de votre diplôme du titre professionnel" in letter_text
+    assert ("J'ai le plaisir de vous adresser la réimpression de votre diplôme du titre professionnel Ouvrier du "
+            "paysage (TP-00463), établi le 14 juin 2019.") in letter_text
+    assert f"Ce diplôme conserve son numéro d'origine, {NUMBER}, qui figure en haut à droite du document." \
+        in letter_text
+    assert "Madame Odile LAMBERT 3 rue des Tanneurs" in letter_text and "Paris, le 29 novembre 2022" in letter_text
     printed = archive.read(row["file"])
-    assert top_right_number(printed, NUMBER)
+    assert top_right_number(printed, NUMBER, row["first_page"] - 1)
     with pdfplumber.open(io.BytesIO(printed)) as doc:
         text = " ".join(doc.pages[0].extract_text().split())
         (link,) = {h["uri"] for h in doc.pages[0].hyperlinks if "/verification/" in h["uri"]}
@@ -84,12 +109,19 @@ def test_p8_reprint_goes_the_normal_way_to_a_batch_with_the_number_top_right(rt,
     assert page.status_code == 200 and page.json["genuine"] is True
     assert page.json["holder"] == "Madame LAMBERT Odile" and page.json["issued_on"] == "2019-06-14"
     assert page.json["titre"] == "Ouvrier du paysage (TP-00463)"
+    # B1 and data minimisation (RGPD): holder, titre and date — an employer does not need the birth date.
+    assert "birth_date" not in page.json
+    html = client.get(f"{url.path.removeprefix('/api/printing')}?{url.query}").get_data(as_text=True)
+    assert "Madame LAMBERT Odile" in html and "1971" not in html and "né(e)" not in html
 
 
 def test_p8_the_same_number_twice_is_refused(client, ud75, reprint):
     again = client.post("/reprints", json={**REPRINT, "number": NUMBER.lower()}, headers=ud75)
     assert again.status_code == 409 and again.json["type"].endswith("number_taken")
     assert NUMBER in again.json["detail"]
+    assert again.json["errors"] == {"number": ["Ce numéro figure déjà sur un document de CERES."]}  # next to it
+    checked = client.post("/reprints/check", json={**REPRINT, "number": NUMBER}, headers=ud75)
+    assert checked.status_code == 409 and checked.json["type"].endswith("number_taken")
 
 
 @pytest.mark.parametrize("change, field, message", [
@@ -105,9 +137,10 @@ def test_p8_the_same_number_twice_is_refused(client, ud75, reprint):
     ({"issued_on": "14/06/2019"}, "issued_on", "Date invalide"),
 ])
 def test_p8_bad_requests_are_refused_field_by_field_in_french(client, ud75, change, field, message):
-    answer = client.post("/reprints", json={**REPRINT, "number": "X-0001", **change}, headers=ud75)
-    assert answer.status_code == 422
-    assert message in " ".join(answer.json["errors"][field])
+    for path in ("/reprints/check", "/reprints/preview", "/reprints"):
+        answer = client.post(path, json={**REPRINT, "number": "X-0001", **change}, headers=ud75)
+        assert answer.status_code == 422, path
+        assert message in " ".join(answer.json["errors"][field]), path
 
 
 def test_p8_reprint_within_the_agents_scope_only(client, issuer, ud75):
@@ -130,3 +163,49 @@ def test_p8_reprints_are_traced_and_stay_out_of_the_p9_dashboard(client, ud75, r
     # A reprint not sent yet is no « validated session without print request » (P9 counts CERES sessions).
     assert client.post("/reprints", json={**REPRINT, "number": "X-0006"}, headers=ud75).status_code == 201
     assert client.get("/dashboard", headers=ud75).json == {"sessions_sans_demande": 0, "sessions_partielles": 0}
+
+
+def test_p8_check_and_preview_before_recording_anything(client, ud75, issuer):
+    before = client.get("/reprints", headers=ud75).json["total"]
+    checked = client.post("/reprints/check", json={**REPRINT, "number": " x-2015/0042 "}, headers=ud75)
+    assert checked.status_code == 200
+    assert checked.json == {"number": "X-2015/0042", "candidate_id": 3001, "holder": "Madame LAMBERT Odile",
+                            "birth_date": "1971-02-03", "titre_code": "TP-00463", "titre_version": "2018-09-20",
+                            "titre": "Ouvrier du paysage (TP-00463)", "issued_on": "2019-06-14",
+                            "departement": "75", "region": "11"}
+    preview = client.post("/reprints/preview", json={**REPRINT, "number": "X-2015/0042"}, headers=ud75)
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+    assert top_right_number(preview.data, "X-2015/0042")
+    text = text_of(preview.data)
+    assert "Madame LAMBERT Odile, née le 3 février 1971 à Vichy (FRANCE)" in text
+    assert "RÉPUBLIQUE FRANÇAISE" not in text and "DUPLICATA" not in text  # P2: no artwork in a preview
+    # Nothing recorded: not listed, and the number is still free.
+    assert client.get("/reprints", headers=ud75).json["total"] == before
+    ud69 = bearer(issuer.issue("agent-69", "ud", scope={"departements": ["69"]}))
+    for path in ("/reprints/check", "/reprints/preview"):
+        refused = client.post(path, json={**REPRINT, "number": "X-2015/0042"}, headers=ud69)
+        assert refused.status_code == 403 and "périmètre" in refused.json["detail"]
+
+
+def test_p8_list_of_the_scopes_reprints_paged_and_sorted(client, ud75, issuer, reprint):
+    for n in ("X-0101", "X-0103", "X-0102"):
+        assert client.post("/reprints", json={**REPRINT, "number": n}, headers=ud75).status_code == 201
+    first = client.get("/reprints", query_string={"per_page": 2}, headers=ud75).json
+    assert first["total"] >= 4 and first["page"] == 1 and first["sort"] == "recent"
+    assert [r["number"] for r in first["reprints"]] == ["X-0102", "X-0103"]  # last recorded first
+    row = first["reprints"][0]
+    assert row["holder"] == "Madame LAMBERT Odile" and row["titre_code"] == "TP-00463"
+    assert row["issued_on"] == "2019-06-14" and row["departement"] == "75" and row["initial_request_at"] is None
+    numbers = [r["number"] for r in client.get("/reprints", query_string={"sort": "numero", "per_page": 100},
+                                               headers=ud75).json["reprints"]]
+    assert numbers == sorted(numbers) and {"X-0101", "X-0102", "X-0103", NUMBER} <= set(numbers)
+    second = client.get("/reprints", query_string={"sort": "numero", "per_page": 2, "page": 2}, headers=ud75).json
+    assert [r["number"] for r in second["reprints"]] == numbers[2:4]
+    bad = client.get("/reprints", query_string={"sort": "nom"}, headers=ud75)
+    assert bad.status_code == 422 and "Tri inconnu" in " ".join(bad.json["errors"]["sort"])
+    # I4: another département sees none of them; the DGEFP reads nationally.
+    ud69 = bearer(issuer.issue("agent-69", "ud", scope={"departements": ["69"]}))
+    assert client.get("/reprints", headers=ud69).json == {"total": 0, "page": 1, "per_page": 20, "sort": "recent",
+                                                          "reprints": []}
+    dgefp = bearer(issuer.issue("dg", "dgefp"))
+    assert client.get("/reprints", headers=dgefp).json["total"] == first["total"]

@@ -5,6 +5,9 @@ administration's reference before production.
 """
 from __future__ import annotations
 
+# Région (INSEE, 2016) of every département: a pre-CERES diploma (P8) has no site copy to take it from.
+from ceres_shared.territories import OVERSEAS_REGIONS, REGION_OF_DEPARTEMENT  # noqa: F401  (used by services)
+
 # P6: sessions held overseas are posted to the competent DEETS, one per DROM (département code).
 DEETS_ADDRESSES: dict[str, dict] = {
     "971": {"addressee": "DEETS de la Guadeloupe — Service certification",
@@ -48,17 +51,7 @@ REGION_SEATS: dict[str, tuple[str, str]] = {
 SIGNATORY = "Le responsable de région"
 
 # Région of each DROM département (for a session whose site copy has not arrived yet).
-DROM_REGIONS = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
-
-# Région (INSEE, 2016) of every département: a pre-CERES diploma (P8) has no site copy to take it from.
-_DEPARTEMENTS_OF_REGION = {
-    "84": "01 03 07 15 26 38 42 43 63 69 73 74", "27": "21 25 39 58 70 71 89 90", "53": "22 29 35 56",
-    "24": "18 28 36 37 41 45", "94": "2A 2B", "44": "08 10 51 52 54 55 57 67 68 88", "32": "02 59 60 62 80",
-    "11": "75 77 78 91 92 93 94 95", "28": "14 27 50 61 76", "75": "16 17 19 23 24 33 40 47 64 79 86 87",
-    "76": "09 11 12 30 31 32 34 46 48 65 66 81 82", "52": "44 49 53 72 85", "93": "04 05 06 13 83 84",
-}
-REGION_OF_DEPARTEMENT = {**{dep: region for region, deps in _DEPARTEMENTS_OF_REGION.items() for dep in deps.split()},
-                         **DROM_REGIONS}
+DROM_REGIONS = {dep: region for dep, region in REGION_OF_DEPARTEMENT.items() if region in OVERSEAS_REGIONS}
 
 
 def region_seat(region: str | None) -> tuple[str, str]:
