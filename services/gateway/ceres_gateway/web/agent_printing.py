@@ -11,7 +11,7 @@ import re
 
 from flask import Response, abort, flash, redirect, request, url_for
 
-from .blueprint import allowed, api, bp, page, raw
+from .blueprint import allowed, api, as_menu, bp, page, raw
 from .client import ServiceError
 from .pages import is_document_number
 from .roles import AFPA, AGENTS
@@ -28,9 +28,9 @@ def _candidates(session_id: str) -> dict:
 
 
 def file_from(service: str, path: str, filename: str, disposition: str, mimetype: str = "application/pdf",
-              passed_headers: tuple[str, ...] = ()) -> Response:
+              passed_headers: tuple[str, ...] = (), method: str = "GET", **kwargs) -> Response:
     """A file (PDF, zip) from a service, passed through with the user's token (the JSON client carries no bytes)."""
-    answer = raw("GET", service, path, accept=mimetype)
+    answer = raw(method, service, path, accept=mimetype, **kwargs)
     if answer.status_code != 200 or answer.headers.get("Content-Type", "").split(";")[0] != mimetype:
         body = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
         raise ServiceError(answer.status_code, body.get("detail") or "Le document n'a pas pu être produit.")
@@ -255,3 +255,96 @@ def afpa_statuses():
     flash(f"Document {result['document_number']} : {label} enregistré." if result["changed"] else
           f"Document {result['document_number']} : ce statut était déjà connu, rien n'a changé.", "success")
     return redirect(url_for("web.afpa_statuses"))
+
+
+# --- reprints of diplomas of sessions held before CERES (P8) --------------------------------------------------------
+REPRINT_FIELDS = ("number", "candidate_id", "titre_code", "titre_version", "issued_on", "departement")
+REPRINT_SORTS = {"recent": "Dernières enregistrées", "numero": "Numéro d'origine", "titulaire": "Titulaire",
+                 "date": "Date du diplôme d'origine"}
+REPRINTS_PER_PAGE = 20
+
+
+def _reprint_form() -> dict:
+    return {name: request.form.get(name, "").strip() for name in REPRINT_FIELDS}
+
+
+def _reprint_body(form: dict) -> dict:
+    """The API's fields; a field left empty is not sent (the service says « Ce champ est obligatoire. »), a CERES id
+    that is not a number is sent as typed (the service says a whole number is expected)."""
+    body = {name: value for name, value in form.items() if value}
+    if body.get("candidate_id", "").isdigit():
+        body["candidate_id"] = int(body["candidate_id"])
+    if "titre_code" in body:
+        body["titre_code"] = body["titre_code"].upper()
+    if "departement" in body:
+        body["departement"] = body["departement"].upper()
+    return body
+
+
+def _reprint_refused(exc: ServiceError, form: dict):
+    """The service's refusals next to the fields: per field (422), the number already taken (409), a département
+    outside the agent's scope (403: the page is the agent's, the département is what was typed)."""
+    errors = dict(exc.errors)
+    if exc.status == 403:
+        errors.setdefault("departement", [exc.detail])
+    elif exc.status == 409:
+        errors.setdefault("number", [exc.detail])
+    elif exc.status != 422:
+        raise exc
+    status = 422 if exc.status == 403 else exc.status
+    return page("agent/reprint_form.html", status, form=form, errors=errors, error_detail=exc.detail)
+
+
+@bp.route("/agent/impressions/reimpressions")
+@as_menu("web.agent_reprints")
+def agent_reprints():
+    """P8: the reprints of the agent's scope, a page at a time, in the chosen order."""
+    sort = request.args.get("tri", "recent")
+    sort = sort if sort in REPRINT_SORTS else "recent"
+    number = page_arg()
+
+    def one(number):
+        return api("GET", "printing", "/reprints", params={"page": number, "per_page": REPRINTS_PER_PAGE,
+                                                            "sort": sort}).data
+    listed = one(number)
+    pages = max(1, math.ceil(listed["total"] / REPRINTS_PER_PAGE))
+    if number > pages:  # past the end (a typed address): the last page
+        number = pages
+        listed = one(number)
+    return page("agent/reprints.html", listed=listed, sort=sort, sorts=REPRINT_SORTS, page_number=number,
+                pages=pages)
+
+
+@bp.route("/agent/impressions/reimpressions/nouvelle", methods=["GET", "POST"])
+@as_menu("web.agent_reprints")
+def agent_reprint_new():
+    """P8: the form, checked by printing (fields, scope, number's uniqueness) without recording; then the
+    confirmation with the holder from the candidate's record and the preview (P2); then the reprint is recorded,
+    with its cover letter (P1), and its page opens: preview, « Données vérifiées et conformes », « Envoyer pour
+    impression » (P3), as for any diploma."""
+    if request.method == "GET":
+        return page("agent/reprint_form.html", form={name: "" for name in REPRINT_FIELDS}, errors={})
+    form, step = _reprint_form(), request.form.get("etape")
+    if step == "modifier":
+        return page("agent/reprint_form.html", form=form, errors={})
+    try:
+        if step != "confirmer":
+            summary = api("POST", "printing", "/reprints/check", json=_reprint_body(form)).data
+            return page("agent/reprint_confirm.html", form=form, summary=summary,
+                        preview=url_for("web.agent_reprint_preview", **form))
+        made = api("POST", "printing", "/reprints", json=_reprint_body(form)).data
+    except ServiceError as exc:
+        return _reprint_refused(exc, form)
+    flash(f"Réimpression enregistrée pour {made['holder']} : diplôme n° {made['documents'][0]['number']} et sa "
+          f"lettre d'accompagnement. Vérifiez-les puis envoyez-les pour impression.", "success")
+    return redirect(url_for("web.agent_print_candidate", session_id=made["session_id"],
+                            candidate_id=made["candidate_id"]))
+
+
+@bp.route("/agent/impressions/reimpressions/apercu.pdf")
+@as_menu("web.agent_reprints")
+def agent_reprint_preview():
+    """P8 with P2: the diploma as it will be reprinted, read-only, before anything is recorded."""
+    form = {name: request.args.get(name, "").strip() for name in REPRINT_FIELDS}
+    return file_from("printing", "/reprints/preview", "apercu-reimpression.pdf", "inline", method="POST",
+                     json=_reprint_body(form))
