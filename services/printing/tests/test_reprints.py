@@ -199,6 +199,10 @@ def test_p8_list_of_the_scopes_reprints_paged_and_sorted(client, ud75, issuer, r
     numbers = [r["number"] for r in client.get("/reprints", query_string={"sort": "numero", "per_page": 100},
                                                headers=ud75).json["reprints"]]
     assert numbers == sorted(numbers) and {"X-0101", "X-0102", "X-0103", NUMBER} <= set(numbers)
+    for sort in ("titulaire", "date"):  # one holder, one original date here: every row, ties broken the same way
+        rows = client.get("/reprints", query_string={"sort": sort, "per_page": 100}, headers=ud75).json["reprints"]
+        assert sorted(r["number"] for r in rows) == numbers
+        assert [r["number"] for r in rows][:3] == ["X-0102", "X-0103", "X-0101"]  # then the last recorded first
     second = client.get("/reprints", query_string={"sort": "numero", "per_page": 2, "page": 2}, headers=ud75).json
     assert [r["number"] for r in second["reprints"]] == numbers[2:4]
     bad = client.get("/reprints", query_string={"sort": "nom"}, headers=ud75)
