@@ -122,8 +122,8 @@ def flash(page) -> str:
 def test_ud_lists_filters_and_validates_a_session_s8(web, platform):
     page, checker = web
     demo_login(page, checker, UD01)
-    assert menu_labels(page)[:5] == ["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
-                                     "Impressions"]
+    assert menu_labels(page)[:6] == ["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
+                                     "Contrôles", "Impressions"]
     page.get_by_role("link", name="Sessions", exact=True).first.click()
     total = platform.seeder.call("GET", "/sessions?per_page=1", platform.seeder.ud)["total"]
     assert 23 <= total <= 40  # ours, and the demo's own session(s) of Ain
@@ -229,6 +229,78 @@ def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
     return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_ud_plans_a_control_records_its_outcome_and_cancels_another_s10(web, platform):
+    page, checker = web
+    target = platform.sessions["a_imprimer"]
+    first_day = date.fromisoformat(target["starts_at"][:10])
+    demo_login(page, checker, UD01)
+    page.goto(f"/agent/sessions/{target['id']}")
+    assert page.locator("#aucun-controle").is_visible()
+    # The history shows who enrolled the candidates, not only the steps of the workflow.
+    assert "inscription d'un candidat : CHEVALIER" in page.locator("#historique").inner_text()
+    page.get_by_role("link", name="Programmer un contrôle").click()
+    page.get_by_role("button", name="Programmer le contrôle").click()
+    assert page.locator("#kind-erreur").inner_text() == "Choisissez : sur place ou sur pièces."
+    assert page.locator("#planned_on-erreur").inner_text() == "Saisissez la date du contrôle."
+    checker.check("controle-incomplet")
+    page.locator("label[for=kind-sur_place]").click()
+    page.get_by_label("Date prévue").fill((first_day - timedelta(days=5)).isoformat())
+    page.get_by_role("button", name="Programmer le contrôle").click()
+    # The service's rule, next to the field: an on-site control happens during the session.
+    assert page.locator("#planned_on-erreur").inner_text().startswith(
+        f"Un contrôle sur place a lieu pendant la session, du {fr(first_day)}")
+    checker.check("controle-hors-session")
+    page.get_by_label("Date prévue").fill((first_day + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Programmer le contrôle").click()
+    assert f"Le contrôle de la session {target['public_id']} est programmé." in flash(page)
+    row = page.locator("#controles-session tbody tr")
+    assert row.count() == 1 and "sur place" in row.inner_text() and "programmé" in row.inner_text()
+    assert f"contrôle programmé : contrôle sur place du {fr(first_day + timedelta(days=1))}" in \
+        page.locator("#historique").inner_text()
+    checker.check("controle-programme")
+
+    row.get_by_role("link").click()
+    page.locator("label[for=outcome-non_conforme]").click()
+    page.get_by_role("button", name="Enregistrer le résultat").click()
+    assert "obligatoire sauf si le contrôle est conforme" in page.locator("#observations-erreur").inner_text()
+    checker.check("controle-sans-constat")
+    page.get_by_label("Constats").fill("Plateau technique incomplet.")
+    page.get_by_role("button", name="Enregistrer le résultat").click()
+    assert "Le résultat du contrôle est enregistré." in flash(page)
+    assert page.locator("#etat-controle").inner_text() == "réalisé"
+    assert page.locator("#resultat-controle").inner_text().startswith("non conforme, saisi le")
+    assert not page.get_by_role("button", name="Enregistrer le résultat").count()  # closed
+    checker.check("controle-realise")
+
+    # A second one, on the documents, cancelled after a confirmation with a reason.
+    page.goto(f"/agent/sessions/{target['id']}/controles")
+    page.locator("label[for=kind-sur_pieces]").click()
+    page.get_by_label("Date prévue").fill(paris_today().isoformat())
+    page.get_by_role("button", name="Programmer le contrôle").click()
+    page.locator("#controles-session tbody tr").nth(1).get_by_role("link").click()
+    page.get_by_role("link", name="Annuler ce contrôle").click()
+    assert "cela ne peut pas être défait" in page.locator(".fr-alert--warning").inner_text()
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    assert page.locator("#reason-erreur").inner_text() == "Saisissez le motif de l'annulation."
+    checker.check("controle-annulation-sans-motif")
+    page.get_by_label("Motif de l'annulation (obligatoire)").fill("Contrôle fait sur place")
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    assert "Le contrôle est annulé." in flash(page)
+    assert "annulé" in page.locator("#controles-session tbody tr").nth(1).inner_text()
+
+    # S10: the dashboard counts them; each count opens its list.
+    page.goto("/tableau-de-bord")
+    failing = page.locator("#controles-non_conformes")
+    assert failing.locator(".ceres-count").inner_text() == "1"
+    checker.check("tableau-controles")
+    failing.get_by_role("link").click()
+    assert page.locator("#controles tbody tr").count() == 1
+    assert target["public_id"] in page.locator("#controles").inner_text()
+    checker.check("liste-non-conformes")
+    page.get_by_role("link", name="Contrôles programmés à venir").click()
+    assert page.locator("#aucun-controle").is_visible()
 
 
 def test_ud_prints_a_validated_session_p1_to_p5_p9(web, platform, issuer):
@@ -468,6 +540,28 @@ def test_admin_opens_a_relaxation_and_runs_a_mass_operation_s4_s9(web, platform)
     assert "La période d'assouplissement est ouverte." in flash(page)
     assert "Confinement" in page.locator("#periodes").inner_text()
     checker.check("periode")
+    # S4: a period in force is closed early, after a confirmation with a reason.
+    today = paris_today()
+    page.get_by_label("Du").fill(today.isoformat())
+    page.get_by_label("Au").fill((today + timedelta(days=30)).isoformat())
+    page.get_by_label("Motif (obligatoire)").fill("Intempéries en cours")
+    page.get_by_role("button", name="Ouvrir la période").click()
+    page.get_by_role("button", name="Confirmer l'ouverture de la période").click()
+    current = next(p for p in platform.seeder.call("GET", "/assouplissements", platform.seeder.ud)
+                   if p["reason"] == "Intempéries en cours")
+    assert current["state"] == "en_cours"
+    page.locator(f"#periode-{current['id']}").get_by_role("link", name="Clore").click()
+    assert "ne s'appliquera à aucune date" in page.locator(".fr-alert--warning").inner_text()  # it starts today
+    page.get_by_role("button", name="Confirmer la clôture").click()
+    assert page.locator("#reason-erreur").inner_text() == "Saisissez le motif de la clôture."
+    checker.check("cloture-sans-motif")
+    page.get_by_label("Motif de la clôture (obligatoire)").fill("Fin des intempéries")
+    page.get_by_role("button", name="Confirmer la clôture").click()
+    assert "est close : les délais s'appliquent de nouveau." in flash(page)
+    closed = page.locator(f"#periode-{current['id']}").inner_text()
+    assert "close le" in closed and "Fin des intempéries" in closed
+    assert not page.locator(f"#periode-{current['id']}").get_by_role("link", name="Clore").count()
+    checker.check("periode-close")
 
     page.get_by_role("link", name="Opérations de masse", exact=True).first.click()
     page.get_by_role("button", name="Voir les sessions concernées (aperçu)").click()

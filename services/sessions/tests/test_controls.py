@@ -101,6 +101,11 @@ def test_S10_outcome_after_the_date_cancel_and_the_dashboard_counts(world, froze
     trail = w.client.get(f"/history/session/{sid}", headers=w.ud).json
     outcome = next(row for row in trail if row["action"] == "controle_realise")
     assert outcome["changes"]["outcome"] == [None, "non_conforme"] and outcome["actor_role"] == "ud"
+    shown = {h["action"]: h["sujet"] for h in w.client.get(f"/sessions/{sid}", headers=w.ud).json["historique"]
+             if h["action"].startswith("controle")}
+    assert shown == {"controle_programme": "contrôle sur pièces du 12/06/2024",  # the last one of each action
+                     "controle_realise": "contrôle sur place du 04/06/2024",
+                     "controle_annule": "contrôle sur pièces du 12/06/2024"}
 
 
 def test_S4_an_administrator_closes_a_relaxation_period_early(world, frozen, client):

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import datetime
 
 from flask import current_app, flash, redirect, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .agent_printing import page_arg
-from .agent_sessions import STATUSES
+from .agent_sessions import PARIS, STATUSES, confirm_with_reason, day_fr
 from .blueprint import api, as_menu, bp, current_user, form_error, page, raw
 from .client import ServiceError, flatten_errors
 
@@ -126,7 +127,7 @@ def agent_edit_titre(code: str, version: str):
 @as_menu("web.agent_relaxations")
 def agent_relaxations():
     """S4: periods during which the DTE and convocation deadlines are not enforced (opened by an administrator,
-    after a confirmation: a period cannot be closed again)."""
+    after a confirmation; one in force or to come can be closed early)."""
     periods = api("GET", "sessions", "/assouplissements").data
     form = {k: request.form.get(k, "").strip() for k in ("starts_on", "ends_on", "reason")}
     step = request.form.get("etape", "")
@@ -142,6 +143,22 @@ def agent_relaxations():
         return form_error("agent/relaxations.html", exc, periods=periods, form=form)
     flash("La période d'assouplissement est ouverte.", "success")
     return redirect(url_for("web.agent_relaxations"))
+
+
+@bp.route("/agent/assouplissements/<int:relaxation_id>/cloture", methods=["GET", "POST"])
+@as_menu("web.agent_relaxations")
+def agent_close_relaxation(relaxation_id: int):
+    """S4: closing a period early cannot be undone: a confirmation that says what changes, and a reason."""
+    period = next((p for p in api("GET", "sessions", "/assouplissements").data if p["id"] == relaxation_id), None)
+    if period is None:
+        return page("error.html", 404, title="Période introuvable",
+                    message="Cette période d'assouplissement n'existe pas.")
+    return confirm_with_reason(
+        "agent/relaxation_close.html", f"/assouplissements/{relaxation_id}/cloture",
+        "Saisissez le motif de la clôture.",
+        f"La période d'assouplissement du {day_fr(period['starts_on'])} au {day_fr(period['ends_on'])} est close : "
+        f"les délais s'appliquent de nouveau.", url_for("web.agent_relaxations"),
+        period=period, today=datetime.now(PARIS).date().isoformat())
 
 
 # --- mass operations (S9): apply exactly what was previewed ---------------------------------------------------

@@ -29,7 +29,10 @@ ACTION_LABELS = {"creer": "création", "demander_dte": "demande de DTE", "envoye
                  "reporter": "report", "modifier_dates": "modification des dates", "finaliser": "finalisation",
                  "saisir_date_fin_reelle": "date réelle de fin", "deplacer_date_fin": "date de fin déplacée",
                  "inscrire_candidat": "inscription d'un candidat", "retirer_candidat": "retrait d'un candidat",
-                 "marquer_absent": "candidat absent", "composer_jury": "jury"}
+                 "marquer_absent": "candidat absent", "composer_jury": "jury", "jury_add": "juré désigné",
+                 "jury_remove": "juré retiré du jury", "site_transferred": "site transféré à un autre centre",
+                 "controle_programme": "contrôle programmé", "controle_realise": "contrôle réalisé",
+                 "controle_annule": "contrôle annulé"}
 DECISIONS = {"titre": "titre obtenu", "partiel": "réussite partielle", "ajourne": "ajourné", "absent": "absent"}
 
 
@@ -178,24 +181,32 @@ def agent_validate_session(session_id: str):
     return redirect(url_for("web.agent_session", session_id=session_id))
 
 
+def confirm_with_reason(template: str, path: str, missing: str, done: str, then: str, **context):
+    """An irreversible step: GET shows the confirmation page, POST needs a reason (said next to its field when
+    missing), then asks the service at `path`; its refusal comes back on the page, its success as `done`."""
+    form = {"reason": request.form.get("reason", "").strip()}
+    context["form"] = form
+    if request.method == "GET":
+        return page(template, **context)
+    if not form["reason"]:
+        return page(template, 422, errors={"reason": [missing]}, error_detail="Le motif est obligatoire.", **context)
+    try:
+        api("POST", "sessions", path, json=form)
+    except ServiceError as exc:
+        return form_error(template, exc, **context)
+    flash(done, "success")
+    return redirect(then)
+
+
 @bp.route("/agent/sessions/<session_id>/annulation", methods=["GET", "POST"])
 @allowed(*AGENTS)
 def agent_cancel_session(session_id: str):
     """S8: annulling is irreversible: a page that says so, and the reason is required."""
     s = _session(session_id)
-    form = {"reason": request.form.get("reason", "").strip()}
-    if request.method == "GET":
-        return page("agent/session_confirm.html", s=s, step="annulation", form=form, decisions=DECISIONS)
-    if not form["reason"]:
-        return page("agent/session_confirm.html", 422, s=s, step="annulation", form=form, decisions=DECISIONS,
-                    errors={"reason": ["Saisissez le motif de l'annulation."]},
-                    error_detail="Le motif est obligatoire.")
-    try:
-        api("POST", "sessions", f"/sessions/{session_id}/annulation", json={"reason": form["reason"]})
-    except ServiceError as exc:
-        return form_error("agent/session_confirm.html", exc, s=s, step="annulation", form=form, decisions=DECISIONS)
-    flash(f"La session {s['public_id']} est annulée.", "success")
-    return redirect(url_for("web.agent_session", session_id=session_id))
+    return confirm_with_reason("agent/session_confirm.html", f"/sessions/{session_id}/annulation",
+                               "Saisissez le motif de l'annulation.", f"La session {s['public_id']} est annulée.",
+                               url_for("web.agent_session", session_id=session_id), s=s, step="annulation",
+                               decisions=DECISIONS)
 
 
 def _aware(day: str, hour: time) -> str | None:

@@ -50,6 +50,10 @@ WARNING_KINDS = {"dte": "Demande de DTE", "convocations": "Convocations", "resul
                  "habilitation": "Habilitation d'un juré", "prolongation": "Fin de prolongation d'un titre"}
 
 
+CONTROL_FIGURES = (("programmes", "Contrôles programmés à venir"), ("en_retard", "Contrôles au résultat à saisir"),
+                   ("realises", "Contrôles réalisés"), ("non_conformes", "Contrôles non conformes"))
+
+
 def _sessions_board(role: str) -> dict | None:
     """S10 and B2 from the sessions service, for the user's scope: each count becomes a link to the list it counts
     (the agents' list or the centre's, filtered alike), each warning a link to its session. None: unavailable."""
@@ -82,8 +86,12 @@ def _sessions_board(role: str) -> dict | None:
             # The withdrawn agrément's sessions still planned; an agent opens the site's agréments (E7).
             a["url"] = (url_for(listing, site=a["site_id"], titre=a["titre_code"]) if group == "retires_avec_sessions"
                         else url_for("web.agent_site_agrements", site_id=a["site_id"]) if agent else None)
+    controls = board.get("controles")  # agents only (S10); each count opens its list
+    if controls is not None:
+        controls = [{"id": view, "label": label, "count": controls[view],
+                     "url": url_for("web.agent_controls", vue=view)} for view, label in CONTROL_FIGURES]
     return {"since": since, "statuses": statuses, "total": total, "figures": figures, "warnings": warnings,
-            "agrements": follow}
+            "agrements": follow, "controls": controls}
 
 
 @bp.route("/tableau-de-bord")

@@ -33,6 +33,7 @@ MENU = (
     MenuEntry("web.search", "Centres et sites", AGENTS | CENTRES),  # E6, limited to the caller's scope
     MenuEntry("web.register_centre", "Enregistrer un centre", AGENTS),  # E2
     MenuEntry("web.agent_sessions", "Sessions", AGENTS),  # S5, S8: the scope's sessions
+    MenuEntry("web.agent_controls", "Contrôles", AGENTS),  # S10: sessions' control.read (planned by UD/DREETS/DEETS)
     MenuEntry("web.agent_printing_board", "Impressions", AGENTS),  # P1-P9
     MenuEntry("web.agent_pnd", "Plis non distribués", AGENTS),  # P7: the scope's PNDs, to correct the address
     # P8: printing's print.request (the DGEFP reads, does not request prints)

@@ -27,6 +27,12 @@ def plan(data: dict, session_id: str):
     return _answer(uc.plan(db(), current_principal(), session_id, data["kind"], data["planned_on"], runtime()), 201)
 
 
+@blp.route("/controles/<int:control_id>")
+@require("control.read")
+def read(control_id: int):
+    return plain(uc.read(db(), current_principal(), control_id))
+
+
 @blp.route("/controles/<int:control_id>/resultat", methods=["POST"])
 @require("control.write")
 @blp.arguments(ControlOutcome)

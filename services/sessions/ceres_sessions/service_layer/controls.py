@@ -81,6 +81,11 @@ def _load(session: Session, principal, control_id: int) -> Control:
     return c
 
 
+def read(session: Session, principal, control_id: int) -> dict:
+    c = _load(session, principal, control_id)
+    return as_dict(c, session.get(ExamSession, c.session_id))
+
+
 def record_outcome(session: Session, principal, control_id: int, outcome: str, observations: str | None, rt):
     c = _load(session, principal, control_id)
     if c.status != "programme":

@@ -13,8 +13,8 @@ from .. import clock
 from ..clock import PARIS
 from ..domain import rules
 from ..domain.workflow import ANNULEE, CENTRE, EN_PREPARATION, VALIDEE, WARNING_PENDING, Decision, Facts, decide
-from ..models import (Agrement, Candidate, Centre, Counter, Enrolment, ExamSession, Relaxation, Site, Titre, Transition,
-                      Warning)
+from ..models import (Agrement, Candidate, Centre, Control, Counter, Enrolment, ExamSession, Relaxation, Site, Titre,
+                      Transition, Warning)
 from . import catalogue, jury
 
 DEFAULT_END_HOUR = time(17, 0)
@@ -406,13 +406,16 @@ def timeline(session: Session, rt, principal, s: ExamSession) -> list[dict]:
         select(Candidate).where(Candidate.candidate_id.in_(candidate_ids)))} if candidate_ids else {}
     jures = {j.id: f"{j.prenom} {j.nom}" for j in session.scalars(
         select(jury.Jure).where(jury.Jure.id.in_(jure_ids)))} if jure_ids else {}
+    control_ids = {_changed(row, "control_id") for row in trail if row["action"] in CONTROL_ACTIONS} - {None}
+    controls = {c.id: c for c in session.scalars(select(Control).where(Control.id.in_(control_ids)))} \
+        if control_ids else {}
     for row in trail:
         candidate_id, jure_id = _changed(row, "candidate_id"), _changed(row, "jure_id")
         if candidate_id is not None:
             subject = f"{names.get(candidate_id, 'candidat')} (n° {candidate_id})"
-        elif row["action"] in CONTROL_ACTIONS:
-            kind, planned = _changed(row, "kind"), _changed(row, "planned_on")
-            subject = f"contrôle {CONTROL_KINDS.get(kind, kind)} du {_fr(date.fromisoformat(planned))}"
+        elif row["action"] in CONTROL_ACTIONS:  # the trail keeps what changed; the control says what it is
+            c = controls.get(_changed(row, "control_id"))
+            subject = f"contrôle {CONTROL_KINDS[c.kind]} du {_fr(c.planned_on)}" if c else "contrôle"
         else:
             subject = jures.get(jure_id, jure_id)
         items.append({"action": row["action"], "from": None, "to": None, "by": row["actor"],
