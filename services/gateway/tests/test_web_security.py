@@ -115,3 +115,13 @@ def test_production_refuses_the_development_secret(monkeypatch):
         security.secret_key()
     monkeypatch.setenv("CERES_SECRET_KEY", "s3cret")
     assert security.secret_key() == "s3cret"
+
+
+@pytest.mark.parametrize("service_status, page_status", [(400, 400), (403, 403), (404, 404), (409, 409), (413, 413),
+                                                         (422, 422), (401, 422), (429, 422), (500, 503), (502, 503)])
+def test_a_service_refusal_keeps_its_status_on_the_page_and_a_failure_is_503(service_status, page_status):
+    """One mapping for every page (agents' and centres'): a refusal the user can read keeps the service's status."""
+    from ceres_gateway.web.blueprint import refusal_status
+    from ceres_gateway.web.client import ServiceError
+
+    assert refusal_status(ServiceError(service_status, "x")) == page_status

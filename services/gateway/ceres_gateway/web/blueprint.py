@@ -146,14 +146,13 @@ def page(template: str, status: int = 200, **context):
 
 def form_error(template: str, exc: ServiceError, **context):
     """Re-show the form with the service's messages next to the fields they concern (422/409/400...)."""
-    status = exc.status if exc.status in (400, 404, 409, 413, 422) else 422 if exc.status < 500 else 503
-    return page(template, status, errors=exc.errors, error_detail=exc.detail, **context)
+    return page(template, refusal_status(exc), errors=exc.errors, error_detail=exc.detail, **context)
 
 
 def refusal_status(exc: ServiceError) -> int:
-    """The status of a centre page re-shown with a service's refusal: the service's own for a refusal the user can
-    read (403, 404, 409, 422), 503 otherwise. (form_error maps differently; the two have not been reconciled.)"""
-    return exc.status if exc.status in (403, 404, 409, 422) else 503
+    """The status of a page re-shown with a service's refusal: the service's own for a refusal the user can read
+    (400, 403, 404, 409, 413, 422), 422 for another refusal of the request, 503 when the service failed."""
+    return exc.status if exc.status in (400, 403, 404, 409, 413, 422) else 422 if exc.status < 500 else 503
 
 
 @bp.app_context_processor
