@@ -103,6 +103,11 @@ def test_s10_each_ud_and_the_dgefp_see_their_demo_sessions_at_every_step(seeded)
     # B2: the Lyon session ended weeks ago without results is flagged for the UD of the Rhône, not for the Ain.
     assert "results" in {w["kind"] for w in board(gateway, token(gateway, "ud", departements=["69"]))["alertes"]}
     assert "results" not in {w["kind"] for w in board(gateway, token(gateway, "ud", departements=["01"]))["alertes"]}
+    # S10: the demo's controls, each in its territory: one to come and one not compliant in the Ain, one done in Lyon.
+    assert board(gateway, token(gateway, "ud", departements=["01"]))["controles"] == {
+        "programmes": 1, "en_retard": 0, "realises": 1, "non_conformes": 1}
+    assert board(gateway, token(gateway, "ud", departements=["69"]))["controles"] == {
+        "programmes": 0, "en_retard": 0, "realises": 1, "non_conformes": 0}
     # S8: what the UD of the Rhône has to validate.
     to_validate = requests.get(f"{gateway}/api/sessions/sessions", params={"status": "resultats_saisis"},
                                headers=token(gateway, "ud", departements=["69"]), timeout=10)

@@ -28,7 +28,7 @@ from . import clock
 from .domain import rules
 from .domain.workflow import CONVOCATIONS_ENVOYEES, DTE_ENVOYEE, EN_PREPARATION, RESULTATS_SAISIS, STATUSES, VALIDEE
 from .models import Agrement, Candidate, Centre, ExamSession, Jure, Site, Titre
-from .service_layer import catalogue, jury, sessions
+from .service_layer import catalogue, controls, jury, sessions
 
 log = logging.getLogger(__name__)
 CATALOGUE = Path(__file__).parent / "data" / "titres_demo.json"
@@ -70,6 +70,8 @@ class Plan:
     start: int
     candidates: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
     days: int = 3
+    # S10: a control on site on the session's second day, with its outcome when the session is past.
+    control: str | None = None  # conforme, observations, non_conforme, or "" for one only planned
 
 
 def _c(*names: str) -> tuple:
@@ -81,8 +83,9 @@ SITES: dict[tuple[str, int], list[Plan]] = {
     ("30012845100014", 1): [  # Bourg-en-Bresse (01)
         Plan("TP-00463", EN_PREPARATION, 150, _c("ROUSSEAU")),
         Plan("TP-00463", DTE_ENVOYEE, 100, _c("DUBOIS", "LEFEBVRE")),
-        Plan("TP-00463", CONVOCATIONS_ENVOYEES, 21, _c("BENALI", "NGUYEN")),
-        Plan("TP-00463", RESULTATS_SAISIS, -20, (("CHEVALIER", "titre", ()), ("DUBOIS", "partiel", (2,)))),
+        Plan("TP-00463", CONVOCATIONS_ENVOYEES, 21, _c("BENALI", "NGUYEN"), control=""),
+        Plan("TP-00463", RESULTATS_SAISIS, -20, (("CHEVALIER", "titre", ()), ("DUBOIS", "partiel", (2,))),
+             control="non_conforme"),
         Plan("TP-00463", VALIDEE, -75, (("ROUSSEAU", "titre", ()), ("CHEVALIER", "partiel", (1,)),
                                         ("DUBOIS", "ajourne", ()), ("LEFEBVRE", "absent", ()))),
     ],
@@ -94,7 +97,7 @@ SITES: dict[tuple[str, int], list[Plan]] = {
         Plan("TP-00463", RESULTATS_SAISIS, -25, (("LEFEBVRE", "titre", ()), ("MARTIN", "partiel", (1,)),
                                                  ("NGUYEN", "ajourne", ()))),
         Plan("TP-00463", VALIDEE, -60, (("BENALI", "titre", ()), ("GRONDIN", "partiel", (2,)),
-                                        ("DUBOIS", "absent", ()))),
+                                        ("DUBOIS", "absent", ())), control="observations"),
     ],
     ("41822976100014", 2): [  # Villeurbanne (69)
         Plan("TP-00463", EN_PREPARATION, 130),
@@ -272,7 +275,22 @@ def _play(rt, session, site_id: str, plan: Plan) -> ExamSession:
     if _reached(plan, VALIDEE):
         with _on(min(today, end + timedelta(days=8)), today):
             sessions.step(session, _validator(site), s, "valider", rt)
+    if plan.control is not None:
+        _control(rt, session, _validator(site), s, start + timedelta(days=1), plan.control, today)
     return s
+
+
+CONTROL_FINDINGS = {"observations": "Émargement du deuxième jour incomplet ; corrigé sur place.",
+                    "non_conforme": "Plateau technique incomplet : une épreuve s'est tenue sans l'équipement prévu."}
+
+
+def _control(rt, session, agent: Principal, s: ExamSession, day: date, outcome: str, today: date) -> None:
+    """S10: planned a month before the session, its outcome recorded on the day when the session is past."""
+    with _on(min(today, day - timedelta(days=30)), today):
+        planned = controls.plan(session, agent, s.id, "sur_place", day, rt)
+    if outcome and day <= today:
+        with _on(day, today):
+            controls.record_outcome(session, agent, planned.id, outcome, CONTROL_FINDINGS.get(outcome), rt)
 
 
 def _compose_jury(rt, session, principal, s: ExamSession) -> None:
