@@ -29,7 +29,15 @@ $(WEB_ASSETS): $(STAMP)
 	$(PY) -m ceres_gateway.web.assets install
 	touch $@
 
-install: $(STAMP) var/fonts/.installed var/communes/.installed $(WEB_ASSETS)
+# puppeteer-core, exactly as locked, for the Firefox browser tests; it never downloads a browser (and no install
+# script runs): Debian's firefox-esr is the one driven.
+FIREFOX_TESTS := services/gateway/tests/firefox/node_modules/.installed
+
+$(FIREFOX_TESTS): services/gateway/tests/firefox/package-lock.json $(STAMP)
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix services/gateway/tests/firefox --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) var/fonts/.installed var/communes/.installed $(WEB_ASSETS) $(FIREFOX_TESTS)
 
 run: install
 	$(PY) scripts/run_platform.py

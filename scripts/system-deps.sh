@@ -7,6 +7,8 @@ ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset.so.0 || missing+=(libharfbu
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # Debian's Chromium drives the browser tests of the web pages (Playwright never downloads a browser here).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# and Debian's Firefox ESR the Firefox ones, over WebDriver BiDi (services/gateway/tests/firefox).
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
