@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
@@ -72,9 +72,12 @@ def update_centre(data, centre_id):
 
 
 class SitePageQuery(Schema):
-    """Both optional: without them the whole list, as before; the body stays a list, the total is in a header."""
+    """All optional: without them the whole list, as before; the body stays a list, the total is in a header."""
     page = fields.Int(validate=validate.Range(min=1, max=100_000, error="Page invalide."))
     per_page = fields.Int(validate=validate.Range(min=1, max=100, error="Entre 1 et 100."))
+    site = fields.Str(validate=validate.Length(max=64), metadata={
+        "description": "Id d'un site : la page qui le contient (au lieu de `page`), s'il est du centre et du "
+                       "périmètre ; sinon `page`"})
 
 
 @blp.route("/centres/<centre_id>/sites")
@@ -84,18 +87,31 @@ class SitePageQuery(Schema):
 @require("site.read")
 def list_sites(query, centre_id):
     """The centre's sites in the principal's scope (I4, in SQL), by name; `page`/`per_page` give one page of them
-    (the « centre de reprise » holds thousands), `X-Total-Count` their number, `X-Page`/`X-Per-Page` the page."""
+    (the « centre de reprise » holds thousands), `site` the page holding that site (a link to one site opens where
+    it is), `X-Total-Count` their number, `X-Page`/`X-Per-Page` the page."""
     p, session = current_principal(), db()
     centre = centres.read_centre(session, p, centre_id)
     listed = select(Site).where(Site.centre_id == centre.id, site_filter(p))
     total = session.scalar(select(func.count()).select_from(listed.subquery()))
-    listed = listed.order_by(Site.name, Site.id)
     headers = {"X-Total-Count": str(total)}
-    if "page" in query or "per_page" in query:
+    if "page" in query or "per_page" in query or "site" in query:
         number, size = query.get("page", 1), query.get("per_page", 20)
-        listed = listed.offset((number - 1) * size).limit(size)
+        if query.get("site"):
+            number = _page_of(session, listed, query["site"], size) or number
+        listed = listed.order_by(Site.name, Site.id).offset((number - 1) * size).limit(size)
         headers.update({"X-Page": str(number), "X-Per-Page": str(size)})
+    else:
+        listed = listed.order_by(Site.name, Site.id)
     return session.scalars(listed).all(), headers
+
+
+def _page_of(session, listed, site_id: str, size: int) -> int | None:
+    """The page (by name, then id) holding the site, if it is one of `listed` (the centre's, in scope)."""
+    site = session.scalar(listed.where(Site.id == site_id))
+    if site is None:
+        return None
+    before = listed.where(or_(Site.name < site.name, and_(Site.name == site.name, Site.id < site.id)))
+    return session.scalar(select(func.count()).select_from(before.subquery())) // size + 1
 
 
 # -- sites (E4, E5) ----------------------------------------------------------------------------------------------

@@ -177,9 +177,11 @@ def test_e4_site_created_only_in_the_agents_territory(est, as_, who, pick, commu
     centres = [c for c in centres_of(runtime) if c["siret"] != CENTRE_DE_REPRISE_SIRET]
     centre = centres[pick % len(centres)]
     before = state(runtime)
+    sees = sees_centre(role, scope, centre, sites_of(runtime))
     response = client.post(f"/centres/{centre['id']}/sites", headers=as_(role, **scope), json={
         "name": f"Annexe {uuid.uuid4().hex[:6]}", "adresse": "1 rue de la Gare", "commune_code": commune})
-    if covers_place(role, scope, *COMMUNES[commune]):  # the site's commune decides, not the centre's address
+    # the site's commune decides (not the centre's address), on a centre the caller may act on (I4)
+    if sees and covers_place(role, scope, *COMMUNES[commune]):
         assert response.status_code == 201, response.json
         assert (response.json["departement"], response.json["region"]) == COMMUNES[commune]
     else:

@@ -14,7 +14,7 @@ from ceres_shared.runtime import Runtime
 
 from ..domain.rules import siret_error
 from ..models import Site
-from .access import OUT_OF_SCOPE, require_site
+from .access import OUT_OF_SCOPE, require_centre, require_site
 from .centres import find_by_siret, get_centre
 from .common import SITE_FIELDS, invalid, locate, now, site_payload, site_search_text, snapshot
 
@@ -55,8 +55,11 @@ def _check_siret(value: str | None) -> None:
 
 def create_site(rt: Runtime, session: Session, p: Principal, centre_id: str, data: dict,
                 site_id: str | None = None) -> Site:
-    """E4: a site of one centre; its commune decides the competent UD and DREETS, who alone may create it."""
+    """E4: a site of one centre; its commune decides the competent UD and DREETS, who alone may create it. The
+    centre must be the caller's too (I4): an agent seeing it (its address or a site in the territory), a centre user
+    of that SIRET; checked before anything is read or written, like the centre's own endpoints."""
     centre = get_centre(session, centre_id)
+    require_centre(session, p, centre)
     _check_siret(data.get("siret"))
     at = now()
     site = Site(id=site_id or str(uuid.uuid4()), centre_id=centre.id, name=data["name"], adresse=data["adresse"],
