@@ -24,7 +24,7 @@ SCRIPT = HERE / "journeys.mjs"
 INSTALL = "make install (scripts/system-deps.sh installs firefox-esr, then npm ci in services/gateway/tests/firefox)"
 STEPS = ["verification", "verification-champ-manquant", "verification-non-authentique", "connexion-requise",
          "demo-sans-profil", "tableau-centre", "centre-acces-refuse", "tableau-agent", "recherche-centres",
-         "recherche-sites", "siret-invalide", "jeton-falsifie", "apercu-entreprise", "centre-enregistre",
+         "recherche-sites", "recherche-hors-perimetre", "siret-invalide", "jeton-falsifie", "apercu-entreprise", "centre-enregistre",
          "transfert-confirmation", "transfert-fait"]
 AGENTS_ONLY = {"Enregistrer un centre", "Sessions", "Impressions", "Agréments"}  # never a centre's
 CENTRES_ONLY = {"Sessions du centre", "Mon centre"}
@@ -54,7 +54,7 @@ def run_journeys(platform) -> tuple[int, dict, str]:
         "blocking_impacts": sorted(BLOCKING_IMPACTS),
         "verification": {"number": "P-2024", "code": "faux-code"},
         "centre_profile": "Centre de formation (GRETA de l'Ain)", "agent_profile": "Agent UD de l'Ain (01)",
-        "search": "Oyonnax", "search_sites_tab": "Sites (1)",
+        "search": "Revermont", "search_sites_tab": "Sites (1)", "out_of_scope": "Voltaire",
         "register": {"bad_siret": "3001284510002", "siret": "300 128 451 00022", "type": "GRETA",
                      "representative": "Mme Lefèvre"},
         "transfer": {"search": "Haut-Bugey", "link": "Transférer le site Ateliers du Haut-Bugey — Oyonnax",
@@ -116,11 +116,16 @@ def test_journeys_in_firefox(platform):
     assert "département 01" in seen["tableau-agent"]["lead"]
     assert seen["tableau-agent"]["counts"] == ["0", "0"]  # P9: nothing validated in this platform
 
-    # E6: one box, counts of centres and of sites, each a tab.
-    assert seen["recherche-centres"]["counts"] == ["Centres (0)", "Sites (1)"]
-    assert "Oyonnax" in steps["recherche-centres"]["title"]
+    # E6: one box, counts of centres and of sites, each a tab; nothing from outside the agent's département.
+    assert seen["recherche-centres"]["counts"] == ["Centres (1)", "Sites (1)"]
+    assert "« Revermont »" in steps["recherche-centres"]["title"]
+    [centre] = seen["recherche-centres"]["rows"]
+    assert "30012845100014" in centre
     [site] = seen["recherche-sites"]["rows"]
-    assert "Ateliers du Haut-Bugey" in site and "Centre de reprise" in site
+    assert "Revermont — Bourg-en-Bresse" in site
+    assert "Aucun centre ni site de votre périmètre ne correspond à « Voltaire »" in seen[
+        "recherche-hors-perimetre"]["none"]
+    assert seen["recherche-hors-perimetre"]["rows"] == 0
 
     # E2: the service's 422 next to the field and in the summary; a forged CSRF token refused; then registered.
     invalid = seen["siret-invalide"]

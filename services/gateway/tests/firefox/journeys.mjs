@@ -204,6 +204,10 @@ async function singleSearchBox() {
     rows: await texts('#resultats tbody tr')});
   await link(input.search_sites_tab);
   await check('recherche-sites', {rows: await texts('#resultats tbody tr')});
+  await fill('Rechercher', input.out_of_scope);  // E6 within the agent's territory only
+  await submitBy(() => page.click('#barre-recherche button'));
+  await check('recherche-hors-perimetre', {none: await text('#aucun-resultat'),
+    rows: await count('#resultats tbody tr')});
 }
 
 async function registerCentreWithErrorsThenSuccess() {
