@@ -262,22 +262,28 @@ async function transferAfterConfirmation() {
   report.loggedOut = await logOut();
 }
 
-// The CSP check must be able to fail: an inline script added on purpose is blocked and reported.
-async function cspControl() {
+// The checks must be able to fail: an inline script added on purpose is blocked by the CSP and reported, and an
+// error thrown by the page's own code is seen.
+async function controls() {
   await goto('/verification');
   await page.evaluate(() => {
     const script = document.createElement('script');
     script.textContent = 'window.__inlineRan = true;';
     document.body.append(script);
+    setTimeout(() => { throw new Error('erreur de contrôle'); }, 0);
   });
   await page.waitForFunction(() => window.__cspViolations.length > 0, {timeout: 5_000}).catch(() => null);
+  const deadline = Date.now() + 5_000;
+  while (!pageProblems.some((p) => p.includes('erreur de contrôle')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   report.control = {ran: await page.evaluate(() => window.__inlineRan === true),
-    violations: await page.evaluate(() => window.__cspViolations)};
+    violations: await page.evaluate(() => window.__cspViolations), problems: pageProblems};
   pageProblems = [];  // expected here; not a failure of a page
 }
 
 const journeys = {publicVerificationAndKeyboard, rolesAndTheirMenus, singleSearchBox,
-  registerCentreWithErrorsThenSuccess, transferAfterConfirmation, cspControl};
+  registerCentreWithErrorsThenSuccess, transferAfterConfirmation, controls};
 try {
   await newPage();
   for (const [name, journey] of Object.entries(journeys)) {
