@@ -24,8 +24,8 @@ SCRIPT = HERE / "journeys.mjs"
 INSTALL = "make install (scripts/system-deps.sh installs firefox-esr, then npm ci in services/gateway/tests/firefox)"
 STEPS = ["verification", "verification-champ-manquant", "verification-non-authentique", "connexion-requise",
          "demo-sans-profil", "tableau-centre", "centre-acces-refuse", "tableau-agent", "recherche-centres",
-         "recherche-sites", "recherche-hors-perimetre", "siret-invalide", "jeton-falsifie", "apercu-entreprise", "centre-enregistre",
-         "transfert-confirmation", "transfert-fait"]
+         "recherche-sites", "recherche-hors-perimetre", "siret-invalide", "jeton-falsifie", "apercu-entreprise",
+         "centre-enregistre", "transfert-confirmation", "transfert-fait"]
 AGENTS_ONLY = {"Enregistrer un centre", "Sessions", "Impressions", "Agréments"}  # never a centre's
 CENTRES_ONLY = {"Sessions du centre", "Mon centre"}
 

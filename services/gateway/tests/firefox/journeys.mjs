@@ -12,7 +12,8 @@ const BLOCKING_IMPACTS = new Set(input.blocking_impacts);  // the Chromium tests
 const axeSource = fs.readFileSync(input.axe, 'utf8');
 fs.mkdirSync(input.artifacts, {recursive: true});
 
-const report = {browser: null, steps: [], failures: [], control: null};
+const started = Date.now();
+const report = {browser: null, steps: [], failures: [], control: null, ms: {}};
 const failed = (step, message) => report.failures.push(`${step}: ${message}`);
 
 // A fresh profile each run: root's home may hold none, and an old one would keep cookies between runs.
@@ -38,6 +39,7 @@ const browser = await puppeteer.launch({
   },
 });
 report.browser = await browser.version();
+report.ms.launch = Date.now() - started;
 
 let page;
 let pageProblems = [];
@@ -116,9 +118,11 @@ async function select(labelText, value) {
 
 // Each page a journey shows: its URL and title, a screenshot, no console error, no CSP violation, axe-core.
 async function check(name, seen = {}) {
-  const step = {name, ms: Date.now() - stepStart, url: page.url(), title: await page.title(), h1: await text('h1').catch(() => null), seen};
+  const step = {name, ms: Date.now() - stepStart, url: page.url(), title: await page.title(),
+    h1: await text('h1').catch(() => null), seen};
   const csp = await page.evaluate(() => window.__cspViolations ?? null);
-  const screenshot = path.join(input.artifacts, `firefox-${String(report.steps.length + 1).padStart(2, '0')}-${name}.png`);
+  const number = String(report.steps.length + 1).padStart(2, '0');
+  const screenshot = path.join(input.artifacts, `firefox-${number}-${name}.png`);
   await page.screenshot({path: screenshot, fullPage: true});
   if (await page.evaluate(() => typeof window.axe) === 'undefined') await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
@@ -300,5 +304,6 @@ try {
   await browser.close();
   fs.rmSync(profile, {recursive: true, force: true});
 }
+report.ms.total = Date.now() - started;
 process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
 process.exit(report.failures.length ? 1 : 0);
