@@ -30,8 +30,8 @@ AGENTS_ONLY = {"Enregistrer un centre", "Sessions", "Impressions", "Agréments"}
 CENTRES_ONLY = {"Sessions du centre", "Mon centre"}
 
 
-def tools() -> tuple[str, str]:
-    """Firefox, Node and puppeteer-core, or a failure that says how to install them (never a skip)."""
+def tools() -> str:
+    """Node, Firefox and puppeteer-core, or a failure that says how to install them (never a skip)."""
     node = shutil.which("node")
     missing = [what for what, present in (
         (f"Debian's firefox-esr ({FIREFOX})", FIREFOX.is_file()), ("node", node is not None),
@@ -39,18 +39,34 @@ def tools() -> tuple[str, str]:
         if not present]
     if missing:
         pytest.fail(f"missing for the Firefox tests: {', '.join(missing)}: {INSTALL}", pytrace=False)
+    return node
+
+
+def axe_path() -> str:
     from ceres_gateway.web.assets import AXE, assets_dir
 
     axe = assets_dir() / AXE.folder / "axe.min.js"
     if not axe.is_file():
         pytest.fail(f"axe-core missing ({axe}): python -m ceres_gateway.web.assets install", pytrace=False)
-    return node, str(axe)
+    return str(axe)
 
 
-def run_journeys(platform) -> tuple[int, dict, str]:
-    node, axe = tools()
+@pytest.fixture(scope="module")
+def firefox():
+    """Node starting Firefox while the platform starts (requested first, it saves those seconds); the journeys'
+    data goes to its standard input once the platform runs."""
+    node = tools()
+    process = subprocess.Popen([node, str(SCRIPT), str(FIREFOX)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=HERE)
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def run_journeys(process, platform) -> tuple[int, dict, str]:
     data = {
-        "url": platform.url, "firefox": str(FIREFOX), "axe": axe, "artifacts": str(ARTIFACTS),
+        "url": platform.url, "axe": axe_path(), "artifacts": str(ARTIFACTS),
         "blocking_impacts": sorted(BLOCKING_IMPACTS),
         "verification": {"number": "P-2024", "code": "faux-code"},
         "centre_profile": "Centre de formation (GRETA de l'Ain)", "agent_profile": "Agent UD de l'Ain (01)",
@@ -61,22 +77,23 @@ def run_journeys(platform) -> tuple[int, dict, str]:
                      "siret": "30012845100014"},
     }
     try:
-        done = subprocess.run([node, str(SCRIPT)], input=json.dumps(data), capture_output=True, text=True,
-                              timeout=240, cwd=HERE)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the Firefox journeys did not end in {exc.timeout} s: {exc.stderr}", pytrace=False)
+        stdout, stderr = process.communicate(json.dumps(data), timeout=240)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        pytest.fail(f"the Firefox journeys did not end in 240 s: {stderr[-2000:]}", pytrace=False)
     try:
-        report = json.loads(done.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError:
-        pytest.fail(f"no report from the Firefox journeys (exit {done.returncode}):\n{done.stdout}\n{done.stderr}",
+        pytest.fail(f"no report from the Firefox journeys (exit {process.returncode}):\n{stdout}\n{stderr}",
                     pytrace=False)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "firefox-report.json").write_text(done.stdout, encoding="utf-8")
-    return done.returncode, report, done.stderr
+    (ARTIFACTS / "firefox-report.json").write_text(stdout, encoding="utf-8")
+    return process.returncode, report, stderr
 
 
-def test_journeys_in_firefox(platform):
-    code, report, stderr = run_journeys(platform)
+def test_journeys_in_firefox(firefox, platform):
+    code, report, stderr = run_journeys(firefox, platform)
     assert report["failures"] == [], f"Firefox: {report['failures']}\n{stderr[-2000:]}"
     assert code == 0, stderr[-2000:]
     assert report["browser"].startswith("firefox/")

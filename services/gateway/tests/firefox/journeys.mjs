@@ -1,16 +1,12 @@
 // Drives Debian's firefox-esr over WebDriver BiDi (puppeteer-core, which never downloads a browser) through the
-// journeys of test_web_firefox.py. Input: one JSON object on stdin (gateway URL, axe-core, data to type).
+// journeys of test_web_firefox.py. Arguments: the Firefox to run; then, once that Firefox runs, one JSON object on
+// stdin (gateway URL, axe-core, data to type): the test starts its platform meanwhile.
 // Output: one JSON report on stdout of what each step showed; exit 1 when a step failed or a page had a console
 // error, a CSP violation or an axe-core violation of a blocking impact (the Chromium tests' Checker, for Firefox).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
-
-const input = JSON.parse(fs.readFileSync(0, 'utf8'));
-const BLOCKING_IMPACTS = new Set(input.blocking_impacts);  // the Chromium tests' Checker's
-const axeSource = fs.readFileSync(input.axe, 'utf8');
-fs.mkdirSync(input.artifacts, {recursive: true});
 
 const started = Date.now();
 const report = {browser: null, steps: [], failures: [], control: null, ms: {}};
@@ -19,7 +15,7 @@ const failed = (step, message) => report.failures.push(`${step}: ${message}`);
 // A fresh profile each run: root's home may hold none, and an old one would keep cookies between runs.
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ceres-firefox-'));
 const browser = await puppeteer.launch({
-  browser: 'firefox', protocol: 'webDriverBiDi', executablePath: input.firefox, headless: true,
+  browser: 'firefox', protocol: 'webDriverBiDi', executablePath: process.argv[2], headless: true,
   userDataDir: profile, timeout: 30_000,
   env: {...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1'},
   extraPrefsFirefox: {
@@ -40,6 +36,13 @@ const browser = await puppeteer.launch({
 });
 report.browser = await browser.version();
 report.ms.launch = Date.now() - started;
+
+let stdin = '';
+for await (const chunk of process.stdin) stdin += chunk;
+const input = JSON.parse(stdin);
+const BLOCKING_IMPACTS = new Set(input.blocking_impacts);  // the Chromium tests' Checker's
+const axeSource = fs.readFileSync(input.axe, 'utf8');
+fs.mkdirSync(input.artifacts, {recursive: true});
 
 let page;
 let pageProblems = [];
