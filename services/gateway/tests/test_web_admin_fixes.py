@@ -209,9 +209,9 @@ def test_the_address_correction_keeps_the_country_and_shows_the_step_that_failed
     assert page.get_by_label("Pays").input_value() == "FRANCE"
     page.get_by_label("Pays").fill("Belgique")
     page.get_by_label("Adresse (numéro et voie)").fill("12 rue Royale")
-    page.get_by_label("Code postal").fill("1000")
-    page.get_by_label("Code commune INSEE").fill("")
-    page.get_by_label("Commune", exact=True).fill("Bruxelles")
+    page.get_by_label("Code postal (obligatoire)").fill("1000")
+    page.get_by_label("Commune (adresse en France)").fill("")
+    page.get_by_label("Localité (adresse à l'étranger)").fill("Bruxelles")
     page.get_by_role("button", name="Enregistrer l'adresse").click()
     assert "L'adresse du candidat est corrigée" in flash(page)
     assert (record(9)["address"]["country"], record(9)["status"]) == ("BELGIQUE", "valide")
@@ -225,10 +225,16 @@ def test_the_address_correction_keeps_the_country_and_shows_the_step_that_failed
 
     # A refused change: its message next to its field, the record validated again as it was.
     page.goto("/agent/candidats/9/adresse")
-    page.get_by_label("Code commune INSEE").fill("ABCDE")
-    page.get_by_role("button", name="Enregistrer l'adresse").click()
-    assert page.locator("#address-commune_code-erreur").inner_text() == "Code commune INSEE attendu."
+    page.get_by_label("Pays").fill("FRANCE")
+    page.get_by_label("Commune (adresse en France)").fill("ABCDE")
+    page.get_by_role("button", name="Enregistrer l'adresse").click()  # C3: resolved by the gateway, none is ABCDE
+    assert page.locator("#address-commune_code-erreur").inner_text().startswith(
+        "Aucune commune ne correspond à « ABCDE »")
     checker.check("commune-refusee")
+    page.get_by_label("Commune (adresse en France)").fill("Oyonnax")  # found, but not at the postcode 1000
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    assert page.locator("#address-code_postal-erreur").inner_text().startswith(
+        "Le code postal 1000 ne correspond pas à Oyonnax")
     assert record(9)["status"] == "valide" and record(9)["address"]["lines"] == ["14 rue Royale"]
 
     # A record merged into another: the page of the one kept (C1), not an error.

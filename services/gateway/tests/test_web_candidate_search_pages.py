@@ -3,20 +3,16 @@ the candidates service for one page (offset) and shows its total; the pages foll
 page: no console error, axe-core, a screenshot."""
 from __future__ import annotations
 
-import re
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_web_centre_fixes import platform  # noqa: E402,F401  (fixture: the whole platform, once for this module)
+from test_web_centre_fixes import new_centre_session, platform  # noqa: E402,F401  (fixture: the whole platform)
 from test_web_journeys import browser, web  # noqa: E402,F401  (fixtures: Chromium, a fresh context per test)
-from webplatform import demo_login  # noqa: E402
 
-CENTRE = "Centre de formation (GRETA de l'Ain)"
 PRENOMS = ("Adèle", "Basile", "Céleste", "Denis", "Elsa")
 
 
@@ -39,12 +35,7 @@ def test_centre_searches_its_candidates_page_by_page(web, platform, namesakes, m
 
     monkeypatch.setattr(centre_sessions, "FOUND_PER_PAGE", 2)  # five matches: three pages
     page, checker = web
-    demo_login(page, checker, CENTRE)
-    page.goto("/centre/sessions/nouvelle")
-    page.get_by_label("Site et titre").select_option(index=1)
-    page.get_by_label("Date de début").fill((date.today() + timedelta(days=140)).isoformat())
-    page.get_by_role("button", name="Créer la session").click()
-    page.wait_for_url(re.compile(r".*/centre/sessions/[0-9a-f-]{36}$"))
+    new_centre_session(page, checker, days=140)
     page.get_by_role("link", name="Inscrire des candidats").click()
     page.get_by_label("Nom et prénom").fill("pagine")
     page.locator("#recherche-candidat button").click()

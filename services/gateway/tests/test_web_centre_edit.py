@@ -12,7 +12,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_web_journeys import browser, demo_login, platform, web  # noqa: E402,F401  (light platform, Chromium)
+from test_web_centre_fixes import platform  # noqa: E402,F401  (the whole platform: the communes are candidates')
+from test_web_journeys import browser, demo_login, web  # noqa: E402,F401  (Chromium)
 
 GRETA = "30012845100014"  # the demo's centre in Ain (01)
 UD01 = "Agent UD de l'Ain (01)"
@@ -43,18 +44,18 @@ def test_agent_edits_the_centre_adds_edits_and_closes_a_site_e3_e4(web, platform
     # E2, E3: the registered centre's data, editable afterwards; a wrong commune code comes back next to its field.
     page.get_by_role("link", name="Modifier le centre").click()
     assert page.locator("h1").inner_text().startswith("Modifier le centre")
-    assert page.get_by_label("Code commune INSEE").input_value() == "01053"
+    assert page.get_by_label("Commune").input_value() == "Bourg-en-Bresse (01000)"  # C3: as people know it
     checker.check("modifier-centre")
     page.get_by_label("Réseau").fill("GRETA Ain")
     page.get_by_label("Représentant").fill("M. Girard")
-    page.get_by_label("Code commune INSEE").fill("99999")
+    page.get_by_label("Commune").fill("99999")
     page.get_by_role("button", name="Enregistrer les modifications").click()
-    assert page.locator("#commune_code-erreur").inner_text() == "Commune inconnue du référentiel officiel : 99999."
-    assert page.get_by_label("Code commune INSEE").get_attribute("aria-invalid") == "true"
+    assert page.locator("#commune_code-erreur").inner_text().startswith("Aucune commune ne correspond à « 99999 »")
+    assert page.get_by_label("Commune").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Représentant").input_value() == "M. Girard"  # what was typed is kept
     checker.check("commune-inconnue")
     assert api(platform, issuer, f"/centres/{centre_id}")["representant"] != "M. Girard"  # nothing saved
-    page.get_by_label("Code commune INSEE").fill("01053")
+    page.get_by_label("Commune").fill("Bourg-en-Bresse")
     page.get_by_label("Commentaires").fill("Adresse vérifiée auprès du centre.")
     page.get_by_role("button", name="Enregistrer les modifications").click()
     assert "est modifié" in page.locator(".fr-alert--success").inner_text()
@@ -79,11 +80,11 @@ def test_agent_edits_the_centre_adds_edits_and_closes_a_site_e3_e4(web, platform
     checker.check("ajouter-site")
     page.get_by_label("Nom du site").fill("Revermont — Ambérieu")
     page.get_by_label("Adresse").fill("3 place Sémard")
-    page.get_by_label("Code commune INSEE").fill("69383")  # Lyon 3e: Rhône, not Ain
+    page.get_by_label("Commune").fill("69383")  # Lyon 3e by its INSEE code: Rhône, not Ain
     page.get_by_role("button", name="Ajouter le site").click()
     assert "hors de votre périmètre" in page.locator("#commune_code-erreur").inner_text()
     checker.check("site-hors-territoire")
-    page.get_by_label("Code commune INSEE").fill("01004")  # Ambérieu-en-Bugey
+    page.get_by_label("Commune").fill("Ambérieu-en-Bugey")
     page.get_by_label("SIRET du site").fill("123")
     page.get_by_role("button", name="Ajouter le site").click()
     assert page.locator("#siret-erreur").inner_text() == "Le SIRET doit comporter 14 chiffres."

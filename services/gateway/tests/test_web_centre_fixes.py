@@ -84,19 +84,24 @@ def spoil_tokens(context) -> None:
     context.add_cookies([{**cookie, "value": serializer.dumps(data)}])
 
 
+def new_centre_session(page, checker, days: int = 130) -> str:
+    """The GRETA of the Ain signs in and creates a session starting in `days` days: its page's URL."""
+    demo_login(page, checker, CENTRE)
+    page.goto("/centre/sessions/nouvelle")
+    page.get_by_label("Site et titre").select_option(index=1)
+    page.get_by_label("Date de début").fill((date.today() + timedelta(days=days)).isoformat())
+    page.get_by_role("button", name="Créer la session").click()
+    page.wait_for_url(re.compile(r".*/centre/sessions/[0-9a-f-]{36}$"))
+    return page.url
+
+
 def test_centre_completes_candidates_records_then_reads_results_back_c2_p6_s8(web, platform):
     from sqlalchemy import select
 
     from ceres_sessions.models import Enrolment
 
     page, checker = web
-    demo_login(page, checker, CENTRE)
-    page.goto("/centre/sessions/nouvelle")
-    page.get_by_label("Site et titre").select_option(index=1)
-    page.get_by_label("Date de début").fill((date.today() + timedelta(days=130)).isoformat())
-    page.get_by_role("button", name="Créer la session").click()
-    page.wait_for_url(re.compile(r".*/centre/sessions/[0-9a-f-]{36}$"))
-    session_url = page.url
+    session_url = new_centre_session(page, checker)
     session_id = session_url.rsplit("/", 1)[1]
 
     # C2: birth country from INSEE's list (no code to type), nom d'usage, address, email, phone — each refused
@@ -113,21 +118,24 @@ def test_centre_completes_candidates_records_then_reads_results_back_c2_p6_s8(we
     form.get_by_label("Pays de naissance").select_option(label="MAROC")
     form.get_by_label("Numéro et voie").fill("12 rue des Lilas")
     form.get_by_label("Code postal", exact=True).fill("01000")
-    form.get_by_label("Commune (code INSEE").fill("01999")
+    form.get_by_label("Commune (adresse en France)").fill("01999")
     form.get_by_label("Adresse électronique").fill("ines.morel@")
     form.get_by_label("Téléphone").fill("pas un numéro")
+    page.get_by_role("button", name="Créer et inscrire").click()
+    # C3: the commune typed is resolved by the gateway first (a name, a postcode or a code): none is 01999
+    assert page.locator("#address-commune_code-erreur").inner_text().startswith(
+        "Aucune commune ne correspond à « 01999 »")
+    assert form.get_by_label("Pays de naissance").input_value() == "99350"  # what was chosen stays
+    checker.check("commune-inconnue")
+    form.get_by_label("Commune (adresse en France)").fill("Bourg-en-Bresse")
     page.get_by_role("button", name="Créer et inscrire").click()
     assert page.locator("#email-erreur").inner_text() == "Adresse électronique invalide."
     assert page.locator("#phone-erreur").inner_text() == "Numéro de téléphone invalide."
     assert page.locator("#erreur-formulaire a[href='#email']").count() == 1
-    assert form.get_by_label("Pays de naissance").input_value() == "99350"  # what was chosen stays
+    assert form.get_by_label("Commune (adresse en France)").input_value() == "Bourg-en-Bresse"
     checker.check("champs-refuses")
     form.get_by_label("Adresse électronique").fill("ines.morel@example.fr")
     form.get_by_label("Téléphone").fill("06 12 34 56 78")
-    page.get_by_role("button", name="Créer et inscrire").click()
-    assert "La commune « 01999 » n'existe pas" in page.locator("#address-commune_code-erreur").inner_text()
-    checker.check("commune-inconnue")
-    form.get_by_label("Commune (code INSEE").fill("01053")
     page.get_by_role("button", name="Créer et inscrire").click()
     created = re.search(r"Le dossier n° (\d+) \(GARNIER Inès\) est créé et inscrit", flash(page), re.I)
     assert created and page.locator(".fr-alert--warning").count() == 0
@@ -157,7 +165,7 @@ def test_centre_completes_candidates_records_then_reads_results_back_c2_p6_s8(we
     checker.check("adresse-requise")
     page.get_by_label("Numéro et voie").fill("3 place Carriat")
     page.get_by_label("Code postal", exact=True).fill("01000")
-    page.get_by_label("Commune (code INSEE").fill("01053")
+    page.get_by_label("Commune (adresse en France)").fill("01053")
     page.get_by_role("button", name="Enregistrer le dossier").click()
     assert re.search(rf"Le dossier n° {perrin} \(perrin\) est complété\.", flash(page), re.I)
     assert candidate_row(platform, perrin).address_lines == ["3 place Carriat"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
+from . import communes
 from .blueprint import allowed, api, bp, page, safe_next
 from .client import ServiceError
 from .roles import AGENTS
@@ -18,7 +19,7 @@ def _form_of(record: dict) -> dict:
     lines = list(address.get("lines") or []) + ["", ""]
     return {"address.lines.0": lines[0], "address.lines.1": lines[1],
             "address.code_postal": address.get("code_postal") or "",
-            "address.commune_code": address.get("commune_code") or "",
+            "address.commune_code": communes.shown(address.get("commune_code"), address.get("code_postal")),
             "address.commune_label": address.get("commune_label") or "",
             "address.country": address.get("country") or "FRANCE"}
 
@@ -37,14 +38,19 @@ def agent_candidate_address(candidate_id: int):
     if request.method == "GET":
         return page("agent/candidate_address.html", record=record, form=_form_of(record), back=back)
     form = {name: request.form.get(name, "").strip() for name in FIELDS}
-    country = form["address.country"] or _form_of(record)["address.country"]  # kept unless the agent changes it
+    country = form["address.country"] or (record.get("address") or {}).get("country") or "FRANCE"  # kept unless
+    # the agent changes it; in France the commune typed (name, postcode or code) is resolved to its INSEE code (C3)
+    found = communes.resolve_field("address.commune_code") if country.upper() == "FRANCE" else None
     address = {"lines": [line for line in (form["address.lines.0"], form["address.lines.1"]) if line],
-               "code_postal": form["address.code_postal"], "commune_code": form["address.commune_code"] or None,
+               "code_postal": form["address.code_postal"] or (found and found.postcode) or "",
+               "commune_code": found.code if found else None,
                "commune_label": form["address.commune_label"] or None, "country": country.upper()}
-    if not address["lines"]:
-        return page("agent/candidate_address.html", 422, record=record, form=form, back=back,
-                    errors={"address.lines.0": ["Saisissez au moins une ligne d'adresse."]},
-                    error_detail="L'adresse est incomplète.")
+    errors = {} if address["lines"] else {"address.lines.0": ["Saisissez au moins une ligne d'adresse."]}
+    errors.update(found.errors if found else {})
+    if errors:
+        return page("agent/candidate_address.html", 422, record=record, form=form, back=back, errors=errors,
+                    error_detail="La commune n'a pas pu être déterminée." if address["lines"]
+                    else "L'adresse est incomplète.")
 
     def refused(exc: ServiceError, consequence: str = ""):
         """The first step that failed, its messages next to their fields; nothing after it was attempted."""

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, request, url_for
 
+from . import communes
 from .agent_sessions import (ACTION_LABELS, SORTS, STATUS_LABELS,  # day_fr: the templates' date filters
                              day_fr, list_page)
 from .agent_printing import page_arg
@@ -250,6 +251,7 @@ PERSON_FIELDS = ("genre", "nom_naissance", "nom_usage", "prenoms", "birth_date",
 CONTACT_FIELDS = ("address.lines.0", "address.lines.1", "address.code_postal", "address.commune_code",
                   "address.commune_label", "address.country", "email", "phone")
 ADDRESS_LINE_MAX = 38  # a postal line (the candidates service checks it too)
+ADDRESS_COMMUNE = "address.commune_insee"  # the code the typed « Commune » resolved to (communes.py)
 
 
 def _countries() -> list[tuple[str, str]]:
@@ -267,12 +269,19 @@ def _address(form: dict) -> dict | None:
         return None
     in_france = country == FRANCE_LABEL
     return {"lines": lines, "code_postal": form["address.code_postal"], "country": country,
-            "commune_code": (form["address.commune_code"] or None) if in_france else None,
+            "commune_code": form.get(ADDRESS_COMMUNE) if in_france else None,
             "commune_label": form["address.commune_label"] or None}
 
 
 def _contact_errors(form: dict) -> dict[str, list[str]]:
+    """The form's own checks; the commune typed (in France) resolved to its INSEE code (C3), kept in the form."""
     errors = {}
+    if (form["address.country"] or FRANCE_LABEL) == FRANCE_LABEL:
+        found = communes.resolve_field("address.commune_code")
+        errors.update(found.errors)
+        form[ADDRESS_COMMUNE] = found.code
+        if found.postcode and not form["address.code_postal"]:
+            form["address.code_postal"] = found.postcode
     for name in ("address.lines.0", "address.lines.1"):
         if len(form[name]) > ADDRESS_LINE_MAX:
             errors[name] = [f"{ADDRESS_LINE_MAX} caractères au plus par ligne (norme postale) : continuez sur la "
@@ -310,16 +319,21 @@ def _person_body(form: dict) -> tuple[dict, dict[str, list[str]]]:
         if not form[name]:
             errors[name] = [message]
     country = form["birth_country_code"] or FRANCE
+    birth = None
     if country == FRANCE and not form["birth_commune_code"]:
-        errors["birth_commune_code"] = ["Saisissez le code INSEE de la commune de naissance (né(e) en France)."]
+        errors["birth_commune_code"] = ["Saisissez la commune de naissance (né(e) en France) : son nom ou son code "
+                                        "postal."]
     elif country != FRANCE and form["birth_commune_code"]:
         errors["birth_commune_code"] = ["Une commune de naissance ne se saisit que pour une personne née en France : "
                                         "laissez ce champ vide."]
+    elif country == FRANCE:  # C3: the communes as they were on the birth date, those that no longer exist too
+        birth = communes.resolve_field("birth_commune_code", communes.day(form["birth_date"]))
+        errors.update(birth.errors)
     body = {"genre": form["genre"], "nom_naissance": form["nom_naissance"],
             "prenoms": [p.strip() for p in form["prenoms"].split(",") if p.strip()],
             "birth_date": form["birth_date"], "birth_country_code": country, **_contact_body(form)}
-    if form["birth_commune_code"]:
-        body["birth_commune_code"] = form["birth_commune_code"]
+    if birth and birth.code:
+        body["birth_commune_code"] = birth.code
     return body, errors
 
 
@@ -420,7 +434,7 @@ def _contact_form(record: dict) -> dict:
     return {"nom_usage": record.get("nom_usage") or "", "email": record.get("email") or "",
             "phone": record.get("phone") or "", "address.lines.0": lines[0], "address.lines.1": lines[1],
             "address.code_postal": address.get("code_postal") or "",
-            "address.commune_code": address.get("commune_code") or "",
+            "address.commune_code": communes.shown(address.get("commune_code"), address.get("code_postal")),
             "address.commune_label": address.get("commune_label") or "",
             "address.country": address.get("country") or FRANCE_LABEL}
 

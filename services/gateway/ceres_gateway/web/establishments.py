@@ -6,6 +6,7 @@ import math
 
 from flask import abort, flash, redirect, request, url_for
 
+from . import communes
 from .blueprint import allowed, api, bp, current_user as session_user, form_error, login_required, page
 from .client import ServiceError
 from .formatting import TYPES_CENTRE, long_date
@@ -50,16 +51,21 @@ def search():
 @bp.route("/centres/<centre_id>")
 @login_required
 def centre(centre_id: str):
-    """The centre and its sites of the caller's scope, by pages (the service lists them all: paged here); ?site=
-    opens the page holding that site (a search result links to it so)."""
+    """The centre and its sites of the caller's scope, a page at a time from the service; ?site= opens the page
+    holding that site (a search result or an agrément page links to it so): the service finds it."""
     data = api("GET", "establishments", f"/centres/{centre_id}").data
-    sites = api("GET", "establishments", f"/centres/{centre_id}/sites").data or []
-    pages = max(1, math.ceil(len(sites) / SITES_PER_PAGE))
-    wanted = request.args.get("site")
-    index = next((i for i, s in enumerate(sites) if s["id"] == wanted), None) if wanted else None
-    page_number = index // SITES_PER_PAGE + 1 if index is not None else min(_int_arg("page", 1), pages)
-    shown = sites[(page_number - 1) * SITES_PER_PAGE:page_number * SITES_PER_PAGE]
-    return page("centre.html", centre=data, sites=shown, site_count=len(sites), page_number=page_number,
+    params = {"page": _int_arg("page", 1), "per_page": SITES_PER_PAGE}
+    if request.args.get("site"):
+        params["site"] = request.args["site"]
+    listed = api("GET", "establishments", f"/centres/{centre_id}/sites", params=params)
+    site_count = int(listed.headers.get("X-Total-Count", 0))
+    pages = max(1, math.ceil(site_count / SITES_PER_PAGE))
+    page_number = int(listed.headers.get("X-Page", params["page"]))
+    if page_number > pages:  # past the end: the last page
+        page_number = params["page"] = pages
+        params.pop("site", None)
+        listed = api("GET", "establishments", f"/centres/{centre_id}/sites", params=params)
+    return page("centre.html", centre=data, sites=listed.data or [], site_count=site_count, page_number=page_number,
                 pages=pages, agent_roles=AGENTS, may_edit=may_edit_centre(session_user(), data))
 
 
@@ -154,6 +160,30 @@ def _changes(form: dict, record: dict | None) -> dict:
     return body
 
 
+def _record_form(record: dict, names) -> dict:
+    """The form of a record being edited: its commune as people know it, « Bourg-en-Bresse (01000) »."""
+    form = {k: record.get(k) or "" for k in names}
+    form["commune_code"] = communes.shown(record.get("commune_code"), record.get("code_postal"))
+    return form
+
+
+def _body(form: dict, record: dict | None) -> tuple[dict | None, communes.Resolution]:
+    """The body to send, the commune typed being resolved to its INSEE code (C3); None when it is not (then the
+    resolution's error or choices go back to the form). A postcode typed with the commune fills a blank one."""
+    found = communes.resolve_field("commune_code")
+    if found.error:
+        return None, found
+    body = _changes({**form, "commune_code": found.code or ""}, record)
+    if found.postcode and not form["code_postal"]:
+        body["code_postal"] = found.postcode
+    return body, found
+
+
+def _unresolved(template: str, found: communes.Resolution, **context):
+    return page(template, 422, errors=found.errors,
+                error_detail="Précisez la commune." if found.choices else "La commune est introuvable.", **context)
+
+
 def _version(body: dict) -> dict:
     version = request.form.get("version", "")
     if version.isdigit():
@@ -177,12 +207,15 @@ def edit_centre(centre_id: str):
     if not may_edit_centre(session_user(), current):
         abort(403)
     if request.method == "GET":
-        form = {k: current.get(k) or "" for k in CENTRE_FIELDS}
-        return page("centre_edit.html", centre=current, form=form, version=current["version"], types=TYPES_CENTRE)
+        return page("centre_edit.html", centre=current, form=_record_form(current, CENTRE_FIELDS),
+                    version=current["version"], types=TYPES_CENTRE)
     form = _form(CENTRE_FIELDS)
     context = {"centre": current, "form": form, "version": request.form.get("version"), "types": TYPES_CENTRE}
+    body, found = _body(form, current)
+    if body is None:
+        return _unresolved("centre_edit.html", found, **context)
     try:
-        saved = api("PATCH", "establishments", f"/centres/{centre_id}", json=_version(_changes(form, current))).data
+        saved = api("PATCH", "establishments", f"/centres/{centre_id}", json=_version(body)).data
     except ServiceError as exc:
         return form_error("centre_edit.html", exc, **context)
     flash(f"Le centre « {saved['raison_sociale']} » est modifié.", "success")
@@ -198,8 +231,11 @@ def add_site(centre_id: str):
     context = {"centre": centre_data, "site": None, "form": form, "version": None}
     if request.method == "GET":
         return page("site_form.html", **context)
+    body, found = _body(form, None)
+    if body is None:
+        return _unresolved("site_form.html", found, **context)
     try:
-        created = api("POST", "establishments", f"/centres/{centre_id}/sites", json=_changes(form, None)).data
+        created = api("POST", "establishments", f"/centres/{centre_id}/sites", json=body).data
     except ServiceError as exc:
         return form_error("site_form.html", _scope_error(exc), **context)
     flash(f"Le site « {created['name']} » est ajouté au centre.", "success")
@@ -221,12 +257,15 @@ def edit_site(site_id: str):
     """E4: name, address, commune, représentant, SIRET of a site of the agent's territory (not moved out of it)."""
     site, centre_data = _open_site(site_id)
     if request.method == "GET":
-        form = {k: site.get(k) or "" for k in SITE_FIELDS}
-        return page("site_form.html", centre=centre_data, site=site, form=form, version=site["version"])
+        return page("site_form.html", centre=centre_data, site=site, form=_record_form(site, SITE_FIELDS),
+                    version=site["version"])
     form = _form(SITE_FIELDS)
     context = {"centre": centre_data, "site": site, "form": form, "version": request.form.get("version")}
+    body, found = _body(form, site)
+    if body is None:
+        return _unresolved("site_form.html", found, **context)
     try:
-        saved = api("PATCH", "establishments", f"/sites/{site_id}", json=_version(_changes(form, site))).data
+        saved = api("PATCH", "establishments", f"/sites/{site_id}", json=_version(body)).data
     except ServiceError as exc:
         return form_error("site_form.html", _scope_error(exc), **context)
     flash(f"Le site « {saved['name']} » est modifié.", "success")
