@@ -250,3 +250,24 @@ def test_a_link_to_one_site_opens_the_page_holding_it(web, platform, issuer):
     page.goto(f"/sites/{last['id']}/transfert")
     page.get_by_role("link", name="Annuler").click()
     assert page.locator(f"#site-{last['id']}").is_visible()
+
+
+def test_the_centre_receiving_a_site_is_found_by_a_bounded_search_e5(web, platform, issuer):
+    page, checker = web
+    misplaced = establishments(platform, issuer, "/search?q=Haut-Bugey&type=SITE")["sites"][0]
+    demo_login(page, checker, UD01)
+    page.goto(f"/sites/{misplaced['id']}/transfert")
+    page.get_by_label("Rechercher le centre qui reçoit le site").fill("zzzz")
+    page.get_by_role("button", name="Rechercher", exact=True).click()
+    assert "Aucun autre centre de votre périmètre ne correspond à « zzzz »" in page.locator("#aucun-centre").inner_text()
+    page.get_by_label("Rechercher le centre qui reçoit le site").fill("revermont")
+    page.get_by_role("button", name="Rechercher", exact=True).click()
+    found = page.locator("#centres-trouves")
+    assert "Centres trouvés pour « revermont » (1)" in found.locator("caption").inner_text()
+    assert "CENTRE DE FORMATION DU REVERMONT" in found.inner_text() and "Centre de reprise" not in found.inner_text()
+    checker.check("centres-trouves")
+    found.get_by_role("button", name=f"Choisir CENTRE DE FORMATION DU REVERMONT (SIRET {GRETA})").click()
+    confirmation = page.locator("#confirmation")
+    assert "Confirmez le transfert" in confirmation.inner_text() and GRETA in confirmation.inner_text()
+    checker.check("confirmer-transfert")
+    assert establishments(platform, issuer, f"/sites/{misplaced['id']}")["centre_id"] == misplaced["centre"]["id"]

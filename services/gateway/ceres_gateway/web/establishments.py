@@ -17,6 +17,11 @@ SITES_PER_PAGE = 50  # a centre de reprise holds thousands of sites
 KINDS = {"CENTRE": "Centres", "SITE": "Sites"}
 
 
+def _query_errors(exc: ServiceError) -> dict[str, list[str]]:
+    """The search service's refusal of the text typed (E6), next to the search box."""
+    return {"q": [m for msgs in exc.errors.values() for m in msgs] or [exc.detail]}
+
+
 def _int_arg(name: str, default: int) -> int:
     try:
         return max(1, int(request.args.get(name, default)))
@@ -40,8 +45,8 @@ def search():
         found = api("GET", "establishments", "/search", params=params).data
     except ServiceError as exc:
         if exc.status == 422:
-            errors = {"q": [m for msgs in exc.errors.values() for m in msgs] or [exc.detail]}
-            return page("search.html", 422, q=q, kind=kind, found=None, errors=errors, error_detail=exc.detail)
+            return page("search.html", 422, q=q, kind=kind, found=None, errors=_query_errors(exc),
+                        error_detail=exc.detail)
         raise
     shown = kind or ("CENTRE" if found["counts"].get("CENTRE") or not found["counts"].get("SITE") else "SITE")
     pages = max(1, math.ceil(found["counts"].get(shown, 0) / PER_PAGE))
@@ -99,16 +104,39 @@ def register_centre():
     return redirect(url_for("web.centre", centre_id=created["id"]))
 
 
+TARGETS_SHOWN = 10  # E5: the centres found for the transfer, a bounded query (not every centre nor every site)
+
+
+def _targets(site: dict) -> dict:
+    """E5: the centres a search finds (name, SIRET or SIREN, in the agent's scope: E6), to pick the one that receives
+    the site; at most TARGETS_SHOWN, the site's own centre left out."""
+    q = request.args.get("q", "").strip()
+    if not q:
+        return {"q": q, "targets": None}
+    try:
+        found = api("GET", "establishments", "/search",
+                    params={"q": q, "type": "CENTRE", "page": 1, "per_page": TARGETS_SHOWN}).data
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        return {"q": q, "targets": None, "errors": _query_errors(exc), "error_detail": exc.detail}
+    return {"q": q, "targets": [c for c in found["centres"] if c["id"] != site["centre_id"]],
+            "target_count": found["counts"].get("CENTRE", 0), "count_label": found["count_labels"].get("CENTRE")}
+
+
 @bp.route("/sites/<site_id>/transfert", methods=["GET", "POST"])
 @allowed(*AGENTS)
 def transfer_site(site_id: str):
-    """E5: the target centre's SIRET, then a confirmation page naming the target (raison sociale, adresse,
-    commune); only the confirmation moves the site, with its agréments."""
+    """E5: the target centre's SIRET (typed, or picked among the centres a search finds), then a confirmation page
+    naming the target (raison sociale, adresse, commune); only the confirmation moves the site, with its
+    agréments."""
     site = api("GET", "establishments", f"/sites/{site_id}").data
     siret = request.form.get("siret", "").replace(" ", "").strip()
     form = {"siret": siret}
     if request.method == "GET":
-        return page("transfer.html", site=site, form=form, preview=None)
+        found = _targets(site)
+        return page("transfer.html", 422 if found.get("errors") else 200, site=site, form=form, preview=None,
+                    shown=TARGETS_SHOWN, **found)
     if not siret:
         return page("transfer.html", 422, site=site, form=form, preview=None, error_detail="Le SIRET est obligatoire.",
                     errors={"siret": ["Saisissez le SIRET du centre qui reçoit le site."]})
