@@ -80,6 +80,21 @@ def created_record(platform, page, name: str):
     return candidate_row(platform, int(created.group(1)))
 
 
+def test_what_a_commune_field_takes_is_split_into_a_name_and_a_code():
+    """The shapes people type, and the one the suggestions write (C3)."""
+    from ceres_gateway.web.communes import _split, label
+
+    assert _split("Bourg-en-Bresse (01000)") == ("Bourg-en-Bresse", "01000")
+    assert _split("01000 Bourg-en-Bresse") == ("Bourg-en-Bresse", "01000")
+    assert _split("Saint-Denis 97400") == ("Saint-Denis", "97400")
+    assert _split("2a004") == ("", "2A004")  # Ajaccio's INSEE code, typed in lower case
+    assert _split("Lyon") == ("Lyon", None) and _split("Paris 15e") == ("Paris 15e", None)
+    lyon = {"code": "69123", "name": "Lyon", "postcodes": ["69001", "69002", "69003"]}
+    assert (label(lyon), label(lyon, "69003"), label(lyon, "75001")) == ("Lyon (69001)", "Lyon (69003)",
+                                                                         "Lyon (69001)")
+    assert label({"code": "01015", "name": "Arbignieu", "postcodes": []}) == "Arbignieu (01015)"
+
+
 def test_a_site_commune_by_name_postcode_or_choice_never_its_insee_code_e4_c3(web, platform, issuer):
     page, checker = web
     greta = centre_id(platform, issuer, GRETA)
