@@ -16,7 +16,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
-BLOCKING_IMPACTS = {"serious", "critical"}
+BLOCKING_IMPACTS = {"minor", "moderate", "serious", "critical"}  # every axe-core violation fails
 
 
 def serve_all(apps: dict) -> tuple[dict[str, str], callable]:
@@ -225,7 +225,8 @@ def test_demo_login_shows_each_role_its_menu_and_dashboard(web):
     checker.check("demo-sans-profil")
     expected = {
         "Agent UD de l'Ain (01)": (["Tableau de bord", "Centres et sites", "Enregistrer un centre", "Sessions",
-                                    "Impressions", "Plis non distribués", "Agréments", "Vérifier un diplôme"],
+                                    "Contrôles", "Impressions", "Plis non distribués", "Réimpressions", "Agréments",
+                                    "Vérifier un diplôme"],
                                    "département 01"),
         "Agent DREETS Auvergne-Rhône-Alpes (84)": (None, "région 84"),
         "DGEFP": (None, "périmètre national"),
