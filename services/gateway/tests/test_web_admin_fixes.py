@@ -3,7 +3,7 @@ to the roles the menu hides them from; no redirect after log-in (« suivant ») 
 a mass operation applies only the sessions previewed, its progress page reloads itself until done (S9); a titres
 import after its dry run and a confirmation; a relaxation period opened after a confirmation (S4); the address
 correction keeps the candidate's country and shows the step that failed (P7, C4). Each page: no console error,
-no serious axe-core violation, a screenshot."""
+no axe-core violation, a screenshot."""
 from __future__ import annotations
 
 import json

@@ -3,7 +3,7 @@ services on PostgreSQL, events over RabbitMQ, the gateway in front): the demo pr
 Réunion and the Afpa; the Afpa's batches and the documents' fate, then the PNDs of a scope corrected by the UD (P6,
 B3, P7); the DREETS's agréments to instruct (E7); the administrator's agents' accounts (I4) with a short-lived access
 token renewed, then refused once the account is disabled; the forgotten password by the mailed link. Each page: no
-console error, no serious axe-core violation, a screenshot."""
+console error, no axe-core violation, a screenshot."""
 from __future__ import annotations
 
 import hashlib

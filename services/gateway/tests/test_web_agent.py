@@ -1,6 +1,6 @@
 """The agents' journeys in Debian's Chromium against the whole platform (five services on PostgreSQL, events over
 RabbitMQ): the UD's sessions (S5, S8), the printing workflow (P1-P5, P7, P9), agréments (E7), the DGEFP's and
-administrator's pilotage (S4, S9). Each page: no console error, no serious axe-core violation, a screenshot."""
+administrator's pilotage (S4, S9). Each page: no console error, no axe-core violation, a screenshot."""
 from __future__ import annotations
 
 import io

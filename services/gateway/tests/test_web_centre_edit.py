@@ -1,7 +1,7 @@
 """An agent corrects a registered centre (E2, E3) and its sites (E4) from the centre's page, in Debian's Chromium
 against identity, establishments and printing behind the gateway: the service's French errors next to the field,
 the change read back over the API (through the gateway) with its trace, a site added, edited, then closed after a
-confirmation. Each page: no console error, no serious axe-core violation, a screenshot."""
+confirmation. Each page: no console error, no axe-core violation, a screenshot."""
 from __future__ import annotations
 
 import sys

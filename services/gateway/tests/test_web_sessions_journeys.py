@@ -2,7 +2,7 @@
 RabbitMQ): the centre withdraws a candidate or marks one absent after a confirmation, changes the dates while the
 session is « en préparation » (S5); the UD's postponement and its refusal (S5); the dashboard's sessions figures
 and deadline warnings (S10, B2), each count opening its list; the lists sorted by a column header and by pages.
-Each page: no console error, no serious axe-core violation, a screenshot."""
+Each page: no console error, no axe-core violation, a screenshot."""
 from __future__ import annotations
 
 import re
