@@ -97,3 +97,15 @@ def test_S5_centre_cannot_move_the_start_into_the_past(world, frozen):
     moved = w.client.patch(f"/sessions/{s['id']}/dates", json={"ends_at": "2024-06-07T17:00:00+02:00"},
                            headers=w.centre)
     assert moved.status_code == 200 and moved.json["ends_at"].startswith("2024-06-07")
+
+
+def test_S1_offers_are_the_callers_sites_with_an_agrement_valid_today(world, frozen):
+    frozen(2024, 1, 15)
+    valid = world(dep="26", region="84")
+    expired = world(dep="26", region="84", agrement=(date(2019, 1, 1), date(2023, 12, 31)))
+    offered = valid.client.get("/sessions/offres", headers=valid.centre)
+    assert offered.status_code == 200
+    assert offered.json == [{"site_id": valid.site_id, "site": "Site test", "titre_code": "TP-00463",
+                             "valid_until": "2028-09-26"}]
+    assert expired.client.get("/sessions/offres", headers=expired.centre).json == []  # ended before today
+    assert valid.client.get("/sessions/offres", headers=valid.ud).status_code == 403  # a centre's form only

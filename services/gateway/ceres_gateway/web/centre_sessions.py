@@ -52,25 +52,14 @@ def _titres() -> dict[str, dict]:
 
 
 def _offers(titres: dict[str, dict]) -> list[tuple[str, str]]:
-    """S1: the (site, titre) pairs of the user's centres whose agrément is granted and valid today."""
+    """S1: the (site, titre) pairs of the user's centres whose agrément is granted and valid today (one call: the
+    sessions service holds the agréments it checks on creation)."""
     offers = []
-    for siret in current_user()["sirets"]:
-        try:
-            centre = api("GET", "establishments", f"/centres/by-siret/{siret}").data
-        except ServiceError as exc:
-            if exc.status in (403, 404):
-                continue
-            raise
-        for site in api("GET", "establishments", f"/centres/{centre['id']}/sites").data or []:
-            if site.get("closed_at"):
-                continue
-            for agrement in api("GET", "establishments", f"/sites/{site['id']}/agrements").data or []:
-                if agrement["status"] == "accorde" and agrement.get("valid_today"):
-                    code = agrement["titre_code"]
-                    label = titres.get(code, {}).get("libelle", "")
-                    until = f" (agrément jusqu'au {day_fr(agrement['valid_until'])})" if agrement.get(
-                        "valid_until") else ""
-                    offers.append((f"{site['id']}|{code}", f"{site['name']} — {code} {label}{until}"))
+    for offer in api("GET", "sessions", "/sessions/offres").data:
+        code = offer["titre_code"]
+        label = titres.get(code, {}).get("libelle", "")
+        until = f" (agrément jusqu'au {day_fr(offer['valid_until'])})" if offer.get("valid_until") else ""
+        offers.append((f"{offer['site_id']}|{code}", f"{offer['site']} — {code} {label}{until}"))
     return offers
 
 

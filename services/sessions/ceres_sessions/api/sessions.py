@@ -120,6 +120,13 @@ def create(data: dict):
     return _done(s, 201)
 
 
+@blp.route("/offres")
+@require("session.create")
+def offers():
+    """S1: where the caller's centres may hold a session today (site and titre of a valid agrément)."""
+    return plain(uc.offers(db(), current_principal()))
+
+
 @blp.route("/<session_id>")
 @require("session.read")
 def read(session_id: str):

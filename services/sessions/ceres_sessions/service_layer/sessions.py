@@ -108,6 +108,21 @@ def create_session(session: Session, principal, data: dict, rt) -> ExamSession:
     return s
 
 
+def offers(session: Session, principal) -> list[dict]:
+    """S1, for the new-session form: the (site, titre) pairs of the caller's centres whose agrément is granted and
+    valid today, open sites only, from the projections (one query; the creation checks S1 in full)."""
+    today = clock.today()
+    rows = session.execute(
+        select(Site, Agrement).join(Agrement, Agrement.site_id == Site.site_id)
+        .join(Centre, Centre.centre_id == Site.centre_id)
+        .where(Centre.siret.in_(principal.sirets or []), Site.closed_at.is_(None), Agrement.status == "accorde",
+               or_(Agrement.valid_from.is_(None), Agrement.valid_from <= today),
+               or_(Agrement.valid_until.is_(None), Agrement.valid_until >= today))
+        .order_by(Site.name, Agrement.titre_code))
+    return [{"site_id": site.site_id, "site": site.name, "titre_code": a.titre_code, "valid_until": a.valid_until}
+            for site, a in rows]
+
+
 def _check_agrement(session, site: Site, centre: Centre, titre: Titre, first: date, last: date, today: date) -> None:
     """S1: a valid agrément of the site for the titre over the session; after the titre's end of validity, only
     during the prolongation (12 months, 24 for CFA/CRP) and for a site that held the agrément until the end."""
