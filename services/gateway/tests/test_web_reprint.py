@@ -39,8 +39,10 @@ def platform(infra, amqp_url, issuer):
 
 def fill(page, **values) -> None:
     labels = {"number": "Numéro d'origine", "issued_on": "Date du diplôme d'origine",
-              "departement": "Département de la session", "titre_code": "Code du titre",
-              "titre_version": "Date de l'arrêté de la version du titre", "candidate_id": "N° CERES du candidat"}
+              "departement": "Département de la session", "candidate_id": "N° CERES du candidat"}
+    code, version = values.pop("titre_code"), values.pop("titre_version")
+    # The titre and its version are chosen in the catalogue's list (« code|date of the arrêté »); none: left empty.
+    page.get_by_label("Titre et version").select_option(f"{code}|{version}" if version else "")
     for name, value in values.items():
         page.get_by_label(labels[name]).fill(value)
 
@@ -81,7 +83,8 @@ def test_p8_reprint_journey_from_the_form_to_the_print_request(web, platform):
     fill(page, **{**valid(platform), "candidate_id": "Chevalier", "titre_version": ""})
     page.get_by_role("button", name="Vérifier et voir l'aperçu").click()
     assert page.locator("#candidate_id-erreur").inner_text() == "Nombre entier attendu."
-    assert page.locator("#titre_version-erreur").inner_text() == "Ce champ est obligatoire."
+    assert page.locator("#titre-erreur").inner_text() == "Ce champ est obligatoire."
+    assert "TP-00463 — Ouvrier du paysage — arrêté du" in page.locator("#titre").inner_text()  # the catalogue
     assert page.get_by_label("Numéro d'origine").input_value() == NUMBER.lower()  # what was typed stays
     checker.check("erreurs-forme")
     # Then printing's rules (P8): the number's shape, an unknown département, a date before the arrêté.

@@ -11,6 +11,8 @@ import re
 
 from flask import Response, abort, flash, redirect, request, url_for
 
+from ceres_shared.documents.french import date_numeric_fr
+
 from .blueprint import allowed, api, as_menu, bp, page, raw
 from .client import ServiceError
 from .pages import is_document_number
@@ -265,7 +267,35 @@ REPRINTS_PER_PAGE = 20
 
 
 def _reprint_form() -> dict:
-    return {name: request.form.get(name, "").strip() for name in REPRINT_FIELDS}
+    form = {name: request.form.get(name, "").strip() for name in REPRINT_FIELDS}
+    chosen = request.form.get("titre", "").strip()  # the catalogue's list: « code|version of the arrêté »
+    if chosen:
+        form["titre_code"], _, form["titre_version"] = chosen.partition("|")
+    return form
+
+
+def _catalogue() -> list[tuple[str, str]] | None:
+    """Every version of every titre, to choose from (agents do not know arrêtés' dates by heart); None when the
+    catalogue cannot be read: the form then asks for the code and the date as typed."""
+    try:
+        titres = api("GET", "sessions", "/titres").data
+    except ServiceError:
+        return None
+    return [(f"{t['code']}|{t['version_date']}",
+             f"{t['code']} — {t['libelle']} — arrêté du {date_numeric_fr(t['version_date'])}")
+            for t in sorted(titres, key=lambda t: (t["code"], t["version_date"]))]
+
+
+def _reprint_form_page(form: dict, status: int = 200, errors: dict | None = None, error_detail: str | None = None):
+    titres = _catalogue()
+    errors = dict(errors or {})
+    if titres is not None:  # the service's errors on the code or the version go next to the one list
+        merged = errors.pop("titre_code", []) + [e for e in errors.pop("titre_version", [])
+                                                 if e not in errors.get("titre_code", [])]
+        if merged:
+            errors["titre"] = list(dict.fromkeys(merged))
+    return page("agent/reprint_form.html", status, form=form, errors=errors, error_detail=error_detail,
+                titres=titres, titre_choice=f"{form['titre_code']}|{form['titre_version']}")
 
 
 def _reprint_body(form: dict) -> dict:
@@ -291,8 +321,7 @@ def _reprint_refused(exc: ServiceError, form: dict):
         errors.setdefault("number", [exc.detail])
     elif exc.status != 422:
         raise exc
-    status = 422 if exc.status == 403 else exc.status
-    return page("agent/reprint_form.html", status, form=form, errors=errors, error_detail=exc.detail)
+    return _reprint_form_page(form, 422 if exc.status == 403 else exc.status, errors, exc.detail)
 
 
 @bp.route("/agent/impressions/reimpressions")
@@ -323,10 +352,10 @@ def agent_reprint_new():
     with its cover letter (P1), and its page opens: preview, « Données vérifiées et conformes », « Envoyer pour
     impression » (P3), as for any diploma."""
     if request.method == "GET":
-        return page("agent/reprint_form.html", form={name: "" for name in REPRINT_FIELDS}, errors={})
+        return _reprint_form_page({name: "" for name in REPRINT_FIELDS})
     form, step = _reprint_form(), request.form.get("etape")
     if step == "modifier":
-        return page("agent/reprint_form.html", form=form, errors={})
+        return _reprint_form_page(form)
     try:
         if step != "confirmer":
             summary = api("POST", "printing", "/reprints/check", json=_reprint_body(form)).data
