@@ -34,6 +34,7 @@ from ceres_sessions import clock  # noqa: E402
 from ceres_sessions.bootstrap import bootstrap  # noqa: E402
 from ceres_sessions.domain import rules  # noqa: E402
 from ceres_sessions.service_layer.dashboard import _counts_per_status, dashboard, scan  # noqa: E402
+from ceres_sessions.service_layer import controls  # noqa: E402
 
 SESSIONS = 400_000
 SITES = 40_000
@@ -82,6 +83,29 @@ FROM (
 ) s JOIN deps d ON d.i = s.site % :ndeps;
 """
 
+# S10 « suivi des contrôles » (revision 0005): one session in twenty, on its second day; done with an outcome when
+# older than 20 days (10 % not compliant, 20 % with observations), 5 % cancelled, the others planned.
+CONTROLS_SQL = """
+INSERT INTO session_controls (session_id, departement, region, kind, planned_on, status, outcome, created_by,
+                              created_at, done_by, done_on)
+SELECT id, departement, region, CASE WHEN r_kind < 0.7 THEN 'sur_place' ELSE 'sur_pieces' END, day,
+       CASE WHEN r_cancel < 0.05 THEN 'annule' WHEN done THEN 'realise' ELSE 'programme' END,
+       CASE WHEN r_cancel >= 0.05 AND done THEN
+           CASE WHEN r_outcome < 0.1 THEN 'non_conforme' WHEN r_outcome < 0.3 THEN 'observations' ELSE 'conforme' END
+       END,
+       'ud:bench', starts_at - interval '30 days', CASE WHEN r_cancel >= 0.05 AND done THEN 'ud:bench' END,
+       CASE WHEN r_cancel >= 0.05 AND done THEN day END
+FROM (SELECT id, departement, region, starts_at, day, day < (:end)::date - 20 AS done, random() AS r_kind,
+             random() AS r_cancel, random() AS r_outcome
+      FROM (SELECT *, (starts_at AT TIME ZONE 'Europe/Paris')::date + 1 AS day FROM sessions
+            WHERE status <> 'annulee' AND random() < 0.05) picked) s
+"""
+
+
+def load_controls(rt) -> int:
+    with rt.engine.begin() as conn:
+        return conn.execute(text(CONTROLS_SQL), {"end": END.isoformat()}).rowcount
+
 
 def load(rt, sessions: int) -> float:
     """The sites, agréments and sessions, loaded before the counts table exists (revision 0003)."""
@@ -124,6 +148,11 @@ def counts_only(session, principal) -> dict:
     return _counts_per_status(session, principal, rules.add_months(clock.today(), -12))
 
 
+def controls_only(session, principal) -> dict:
+    """S10's four controls counts (to come, overdue, done, not compliant) over 12 months."""
+    return controls.counts(session, principal, rules.add_months(clock.today(), -12))
+
+
 def full_board(session, principal) -> dict:
     board = dashboard(session, principal)
     assert sum(c["count"] for c in board["par_statut"]) > 0 and board["agrements_a_suivre"]["expirant"]["count"] > 0
@@ -147,6 +176,8 @@ def main() -> None:
         rt.upgrade_database()
         vacuum(rt)
         backfill = time.perf_counter() - began
+        planned = load_controls(rt)
+        vacuum(rt)
         clock.fix(END)
         began = time.perf_counter()
         raised = scan(rt)
@@ -159,24 +190,30 @@ def main() -> None:
         }
         figures = {}
         print(f"{SESSIONS:,} sessions, {SITES:,} sites, {AGREMENTS:,} agréments loaded in {loaded:.1f} s; "
-              f"counts back-filled (0004) in {backfill:.1f} s; B2 scan in {scanned:.1f} s ({raised} warnings)")
-        print(f"{repeat} runs per role; 'counts': per status, DTE, relaxed (the goal); 'board': the whole dashboard "
-              f"(+ agréments to follow, warnings)")
-        print(f"{'role':<22}{'counts p50':>12}{'counts p95':>12}{'board p50':>12}{'board p95':>12}{'board max':>12}")
+              f"counts back-filled (0004) in {backfill:.1f} s; B2 scan in {scanned:.1f} s ({raised} warnings); "
+              f"{planned:,} controls")
+        print(f"{repeat} runs per role; 'counts': per status, DTE, relaxed (the goal); 'controls': S10's four "
+              f"controls counts; 'board': the whole dashboard (+ agréments to follow, warnings, controls)")
+        print(f"{'role':<22}{'counts p50':>12}{'counts p95':>12}{'controls p50':>14}{'controls p95':>14}"
+              f"{'board p50':>12}{'board p95':>12}{'board max':>12}")
         for label, principal in roles.items():
             counts = sorted(measure(rt, principal, repeat, counts_only))
+            checks = sorted(measure(rt, principal, repeat, controls_only))
             board = sorted(measure(rt, principal, repeat, full_board))
             row = {"p50_ms": statistics.median(counts), "p95_ms": counts[int(0.95 * (len(counts) - 1))],
+                   "controls_p50_ms": statistics.median(checks),
+                   "controls_p95_ms": checks[int(0.95 * (len(checks) - 1))],
                    "board_p50_ms": statistics.median(board), "board_p95_ms": board[int(0.95 * (len(board) - 1))]}
             figures[label] = {k: round(v, 2) for k, v in row.items()}
-            print(f"{label:<22}{row['p50_ms']:>12.2f}{row['p95_ms']:>12.2f}{row['board_p50_ms']:>12.2f}"
-                  f"{row['board_p95_ms']:>12.2f}{board[-1]:>12.2f}")
+            print(f"{label:<22}{row['p50_ms']:>12.2f}{row['p95_ms']:>12.2f}{row['controls_p50_ms']:>14.2f}"
+                  f"{row['controls_p95_ms']:>14.2f}{row['board_p50_ms']:>12.2f}{row['board_p95_ms']:>12.2f}"
+                  f"{board[-1]:>12.2f}")
         clock.fix(None)
         rt.engine.dispose()
         worst = max(f["p95_ms"] for f in figures.values())
         print(json.dumps({"bench": "sessions_dashboard", "sessions": SESSIONS, "p95_ms": worst, "goal_ms": 50,
                           "board_p95_ms": max(f["board_p95_ms"] for f in figures.values()),
-                          "load_s": round(loaded, 1), "backfill_s": round(backfill, 1), "scan_s": round(scanned, 1),
+                          "controls": planned, "load_s": round(loaded, 1), "backfill_s": round(backfill, 1), "scan_s": round(scanned, 1),
                           "roles": figures}))
     finally:
         infra.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ceres_shared.errors import ApiError, Conflict, NotFound
@@ -131,8 +131,10 @@ def counts(session: Session, principal, since: date) -> dict:
     """S10, last 12 months: planned (to come), overdue (planned, date passed, no outcome), done, not compliant."""
     today = clock.today()
     scope = territory_clause(principal, Control.departement, Control.region)
-    return {view: session.scalar(select(func.count()).select_from(Control)
-                                 .where(scope, *_view_clause(view, since, today))) for view in VIEWS}
+    # One pass over the scope's controls, a filtered count per view (four queries walked them four times).
+    row = session.execute(select(*(func.count().filter(and_(*_view_clause(view, since, today))) for view in VIEWS))
+                          .where(scope)).one()
+    return dict(zip(VIEWS, row))
 
 
 def listing(session: Session, principal, view: str, page: int, per_page: int) -> tuple[int, list[dict]]:
