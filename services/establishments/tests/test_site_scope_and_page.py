@@ -111,3 +111,19 @@ def test_a_site_out_of_the_agents_scope_is_not_located(est, as_):
     assert answer.status_code == 200 and answer.headers["X-Page"] == "1"
     assert made.json["id"] not in [s["id"] for s in answer.json]
     assert all(s["departement"] == "01" for s in answer.json)
+
+
+def test_e5_only_the_national_level_adds_a_site_to_the_centre_de_reprise(est, as_):
+    """The centre de reprise holds the sites no real centre took; a new site belongs to its centre (as for
+    update_centre, reprise_national). The UD of the Ain sees it (its misplaced site is in the Ain) but is refused."""
+    from ceres_establishments.models import CENTRE_DE_REPRISE_ID
+
+    runtime, client = est
+    before = written(runtime)
+    refused = client.post(f"/centres/{CENTRE_DE_REPRISE_ID}/sites", json=new_site("01053"),
+                          headers=as_("ud", departements=["01"]))
+    assert refused.status_code == 403, refused.json
+    assert refused.json["detail"].startswith("Seule l'administration nationale ajoute un site au centre de reprise")
+    assert written(runtime) == before
+    national = client.post(f"/centres/{CENTRE_DE_REPRISE_ID}/sites", json=new_site("01053"), headers=as_("admin"))
+    assert national.status_code == 201, national.json

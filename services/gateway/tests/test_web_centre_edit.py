@@ -126,17 +126,19 @@ def test_agent_edits_the_centre_adds_edits_and_closes_a_site_e3_e4(web, platform
 
 
 def test_the_centre_de_reprise_is_edited_by_the_national_administration_only_e1(web, platform, issuer):
-    """The service refuses the reprise's changes to a UD (national only): no button offered, the page refused."""
+    """The service refuses the reprise's changes and new sites to a UD (national only): no button offered, the
+    pages refused."""
     page, checker = web
     demo_login(page, checker, UD01)
     page.goto("/centres?q=Haut-Bugey&type=SITE")
     page.locator("#resultats tbody tr a").first.click()
     assert page.get_by_role("link", name="Modifier le centre").count() == 0
-    assert page.get_by_role("link", name="Ajouter un site").count() == 1
+    assert page.get_by_role("link", name="Ajouter un site").count() == 0  # its sites are moved out, not added
     checker.check("reprise-ud")
     centre_id = page.url.split("/centres/")[1].split("?")[0]
     assert page.goto(f"/centres/{centre_id}/modifier").status == 403
     assert page.get_by_label("Raison sociale").count() == 0
+    assert page.goto(f"/centres/{centre_id}/sites/nouveau").status == 403
 
 
 def test_the_centre_s_own_users_are_offered_no_change_e3_e4(web, platform, issuer):

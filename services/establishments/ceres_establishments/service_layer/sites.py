@@ -13,7 +13,7 @@ from ceres_shared.errors import Conflict, Forbidden, NotFound
 from ceres_shared.runtime import Runtime
 
 from ..domain.rules import siret_error
-from ..models import Site
+from ..models import CENTRE_DE_REPRISE_SIRET, Site
 from .access import OUT_OF_SCOPE, require_centre, require_site
 from .centres import find_by_siret, get_centre
 from .common import SITE_FIELDS, invalid, locate, now, site_payload, site_search_text, snapshot
@@ -60,6 +60,9 @@ def create_site(rt: Runtime, session: Session, p: Principal, centre_id: str, dat
     of that SIRET; checked before anything is read or written, like the centre's own endpoints."""
     centre = get_centre(session, centre_id)
     require_centre(session, p, centre)
+    if centre.siret == CENTRE_DE_REPRISE_SIRET and not p.national:  # it only holds sites no real centre took (E5)
+        raise Forbidden("Seule l'administration nationale ajoute un site au centre de reprise : rattachez le site à "
+                        "son centre.", code="reprise_national")
     _check_siret(data.get("siret"))
     at = now()
     site = Site(id=site_id or str(uuid.uuid4()), centre_id=centre.id, name=data["name"], adresse=data["adresse"],

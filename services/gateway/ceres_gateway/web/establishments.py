@@ -255,6 +255,8 @@ def edit_centre(centre_id: str):
 def add_site(centre_id: str):
     """E4: a new site of the centre; its commune fixes the competent UD and DREETS (the agent's territory)."""
     centre_data = api("GET", "establishments", f"/centres/{centre_id}").data
+    if not may_edit_centre(session_user(), centre_data):  # the centre de reprise: national only (as the service)
+        abort(403)
     form = _form(SITE_FIELDS)
     context = {"centre": centre_data, "site": None, "form": form, "version": None}
     if request.method == "GET":
