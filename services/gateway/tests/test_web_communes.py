@@ -95,6 +95,22 @@ def test_what_a_commune_field_takes_is_split_into_a_name_and_a_code():
     assert label({"code": "01015", "name": "Arbignieu", "postcodes": []}) == "Arbignieu (01015)"
 
 
+def test_the_postcode_follows_the_commune():
+    """A postcode left from the former commune (or none) is replaced when the new commune has only one; the form's
+    postcode stays when it is the commune's; else it is sent as is and the service says it does not match."""
+    from ceres_gateway.web.communes import Resolution, postcode_for
+
+    lyon = {"code": "69123", "name": "Lyon", "postcodes": ["69001", "69002", "69003"]}
+    bourg = {"code": "01053", "name": "Bourg-en-Bresse", "postcodes": ["01000"]}
+    assert postcode_for(Resolution("Bourg-en-Bresse", commune=bourg), "69003") == "01000"  # stale: replaced
+    assert postcode_for(Resolution("Bourg-en-Bresse", commune=bourg), "") == "01000"
+    assert postcode_for(Resolution("Lyon (69002)", commune=lyon), "") == "69002"  # typed with the commune
+    assert postcode_for(Resolution("Lyon (69002)", commune=lyon), "69003") == "69003"  # the form's, Lyon's too
+    assert postcode_for(Resolution("Lyon", commune=lyon), "01000") == "01000"  # which of Lyon's? the service says
+    assert postcode_for(Resolution("Arbignieu", commune={"code": "01015", "postcodes": []}), "01300") == "01300"
+    assert postcode_for(Resolution("Nulle part"), "01000") == "01000"  # not resolved: unchanged
+
+
 def test_a_site_commune_by_name_postcode_or_choice_never_its_insee_code_e4_c3(web, platform, issuer):
     page, checker = web
     greta = centre_id(platform, issuer, GRETA)

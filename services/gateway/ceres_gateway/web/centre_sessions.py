@@ -269,8 +269,7 @@ def _contact_errors(form: dict) -> dict[str, list[str]]:
         found = communes.resolve_field("address.commune_code")
         errors.update(found.errors)
         form[ADDRESS_COMMUNE] = found.code
-        if found.postcode and not form["address.code_postal"]:
-            form["address.code_postal"] = found.postcode
+        form["address.code_postal"] = communes.postcode_for(found, form["address.code_postal"])
     for name in ("address.lines.0", "address.lines.1"):
         if len(form[name]) > ADDRESS_LINE_MAX:
             errors[name] = [f"{ADDRESS_LINE_MAX} caractères au plus par ligne (norme postale) : continuez sur la "

@@ -52,6 +52,16 @@ class Resolution:
         return {self.name: [self.error]} if self.error else {}
 
 
+def postcode_for(found: Resolution, current: str) -> str:
+    """The postcode to send with a resolved commune: the form's if it is one of the commune's, else the one typed
+    with the commune, else the commune's only one (a postcode left from the former commune, or none, is replaced);
+    otherwise the form's, and the service says it does not match."""
+    own = (found.commune or {}).get("postcodes") or []
+    if not own or current in own:
+        return current
+    return found.postcode or (own[0] if len(own) == 1 else current)
+
+
 def label(commune: dict, postcode: str | None = None) -> str:
     """« Bourg-en-Bresse (01000) »: what the field shows and the suggestions write (`postcode` if it is one of the
     commune's, else its first); the INSEE code when the commune has no postcode (one that no longer exists)."""

@@ -197,13 +197,14 @@ def _record_form(record: dict, names) -> dict:
 
 def _body(form: dict, record: dict | None) -> tuple[dict | None, communes.Resolution]:
     """The body to send, the commune typed being resolved to its INSEE code (C3); None when it is not (then the
-    resolution's error or choices go back to the form). A postcode typed with the commune fills a blank one."""
+    resolution's error or choices go back to the form). The postcode follows the commune (communes.postcode_for)."""
     found = communes.resolve_field("commune_code")
     if found.error:
         return None, found
     body = _changes({**form, "commune_code": found.code or ""}, record)
-    if found.postcode and not form["code_postal"]:
-        body["code_postal"] = found.postcode
+    postcode = communes.postcode_for(found, form["code_postal"])
+    if postcode != form["code_postal"]:
+        body["code_postal"] = postcode
     return body, found
 
 
