@@ -231,10 +231,11 @@ def test_the_address_correction_keeps_the_country_and_shows_the_step_that_failed
     assert page.locator("#address-commune_code-erreur").inner_text().startswith(
         "Aucune commune ne correspond à « ABCDE »")
     checker.check("commune-refusee")
-    page.get_by_label("Commune (adresse en France)").fill("Oyonnax")  # found, but not at the postcode 1000
+    page.get_by_label("Commune (adresse en France)").fill("Oyonnax")  # found, but not at the postcode typed
+    page.locator("#address-code_postal").fill("01000")
     page.get_by_role("button", name="Enregistrer l'adresse").click()
     assert page.locator("#address-code_postal-erreur").inner_text().startswith(
-        "Le code postal 1000 ne correspond pas à Oyonnax")
+        "Le code postal 01000 ne correspond pas à Oyonnax")
     assert record(9)["status"] == "valide" and record(9)["address"]["lines"] == ["14 rue Royale"]
 
     # A record merged into another: the page of the one kept (C1), not an error.

@@ -42,8 +42,8 @@ def agent_candidate_address(candidate_id: int):
     # the agent changes it; in France the commune typed (name, postcode or code) is resolved to its INSEE code (C3)
     found = communes.resolve_field("address.commune_code") if country.upper() == "FRANCE" else None
     address = {"lines": [line for line in (form["address.lines.0"], form["address.lines.1"]) if line],
-               "code_postal": communes.postcode_for(found, form["address.code_postal"]) if found
-               else form["address.code_postal"],
+               "code_postal": communes.postcode_for(found, form["address.code_postal"], (
+                   record.get("address") or {}).get("code_postal")) if found else form["address.code_postal"],
                "commune_code": found.code if found else None,
                "commune_label": form["address.commune_label"] or None, "country": country.upper()}
     errors = {} if address["lines"] else {"address.lines.0": ["Saisissez au moins une ligne d'adresse."]}

@@ -262,14 +262,15 @@ def _address(form: dict) -> dict | None:
             "commune_label": form["address.commune_label"] or None}
 
 
-def _contact_errors(form: dict) -> dict[str, list[str]]:
+def _contact_errors(form: dict, record: dict | None = None) -> dict[str, list[str]]:
     """The form's own checks; the commune typed (in France) resolved to its INSEE code (C3), kept in the form."""
     errors = {}
     if (form["address.country"] or FRANCE_LABEL) == FRANCE_LABEL:
         found = communes.resolve_field("address.commune_code")
         errors.update(found.errors)
         form[ADDRESS_COMMUNE] = found.code
-        form["address.code_postal"] = communes.postcode_for(found, form["address.code_postal"])
+        form["address.code_postal"] = communes.postcode_for(found, form["address.code_postal"], (
+            (record or {}).get("address") or {}).get("code_postal"))
     for name in ("address.lines.0", "address.lines.1"):
         if len(form[name]) > ADDRESS_LINE_MAX:
             errors[name] = [f"{ADDRESS_LINE_MAX} caractères au plus par ligne (norme postale) : continuez sur la "
@@ -444,7 +445,7 @@ def centre_session_candidate_record(session_id: str, candidate_id: int):
         return page("centre/session_candidate_record.html", form=_contact_form(record), **context)
     form = {k: request.form.get(k, "").strip() for k in ("nom_usage",) + CONTACT_FIELDS}
     form["address.country"] = form["address.country"] or FRANCE_LABEL
-    errors = _contact_errors(form)
+    errors = _contact_errors(form, record)
     if not form["address.lines.0"]:
         errors["address.lines.0"] = ["Saisissez l'adresse postale (numéro et voie) : les documents sont envoyés par "
                                      "la poste au candidat."]

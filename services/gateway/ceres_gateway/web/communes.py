@@ -52,12 +52,12 @@ class Resolution:
         return {self.name: [self.error]} if self.error else {}
 
 
-def postcode_for(found: Resolution, current: str) -> str:
-    """The postcode to send with a resolved commune: the form's if it is one of the commune's, else the one typed
-    with the commune, else the commune's only one (a postcode left from the former commune, or none, is replaced);
-    otherwise the form's, and the service says it does not match."""
+def postcode_for(found: Resolution, current: str, previous: str | None = None) -> str:
+    """The postcode to send with a resolved commune. What the user typed is kept (the service says when it does not
+    match: maybe the commune is the mistake). An empty postcode, or the record's `previous` one left unchanged when
+    the commune changed, follows the commune: the postcode typed with it, else its only one."""
     own = (found.commune or {}).get("postcodes") or []
-    if not own or current in own:
+    if not own or current in own or (current and current != previous):
         return current
     return found.postcode or (own[0] if len(own) == 1 else current)
 

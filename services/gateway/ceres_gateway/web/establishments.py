@@ -202,7 +202,7 @@ def _body(form: dict, record: dict | None) -> tuple[dict | None, communes.Resolu
     if found.error:
         return None, found
     body = _changes({**form, "commune_code": found.code or ""}, record)
-    postcode = communes.postcode_for(found, form["code_postal"])
+    postcode = communes.postcode_for(found, form["code_postal"], (record or {}).get("code_postal"))
     if postcode != form["code_postal"]:
         body["code_postal"] = postcode
     return body, found
