@@ -22,12 +22,8 @@ VIEWS = {"programmes": "Contrôles programmés à venir", "en_retard": "Contrôl
 WRITERS = frozenset({"ud", "dreets", "deets", "admin"})  # the sessions service's control.write
 
 
-def may_write() -> bool:
-    return current_user()["role"] in WRITERS
-
-
 @bp.app_template_global("controles_modifiables")
-def _controls_writable() -> bool:
+def may_write() -> bool:
     user = current_user()
     return bool(user) and user["role"] in WRITERS
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ..domain import controls
 from ..domain.workflow import STATUSES
 
 DECISIONS = ("titre", "partiel", "ajourne", "absent")
@@ -203,14 +204,14 @@ class RelaxationClose(Strict):
 
 
 class ControlIn(Strict):
-    kind = fields.Str(required=True, validate=validate.OneOf(("sur_place", "sur_pieces"),
+    kind = fields.Str(required=True, validate=validate.OneOf(tuple(controls.KINDS),
                                                              error="Choisissez : sur place ou sur pièces."))
     planned_on = fields.Date(required=True)
 
 
 class ControlOutcome(Strict):
     outcome = fields.Str(required=True, validate=validate.OneOf(
-        ("conforme", "observations", "non_conforme"), error="Choisissez le résultat du contrôle."))
+        tuple(controls.OUTCOMES), error="Choisissez le résultat du contrôle."))
     observations = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
 
 
@@ -219,8 +220,7 @@ class ControlCancel(Strict):
 
 
 class ControlQuery(Strict):
-    vue = fields.Str(load_default="programmes", validate=validate.OneOf(
-        ("programmes", "en_retard", "realises", "non_conformes")))
+    vue = fields.Str(load_default="programmes", validate=validate.OneOf(controls.VIEWS))
     page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
 

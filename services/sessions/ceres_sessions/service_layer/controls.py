@@ -11,16 +11,10 @@ from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .. import clock
 from ..domain import rules
+from ..domain.controls import KINDS, OUTCOMES, STATUS_LABELS, VIEWS
 from ..domain.workflow import ANNULEE
 from ..models import Control, ExamSession
-from . import sessions as sessions_uc
 from .sessions import get_visible, territory_clause
-
-KINDS = sessions_uc.CONTROL_KINDS
-OUTCOMES = {"conforme": "conforme", "observations": "conforme avec observations", "non_conforme": "non conforme"}
-# The dashboard's lists (S10): each count opens one of these.
-VIEWS = ("programmes", "en_retard", "realises", "non_conformes")
-STATUS_LABELS = {"programme": "programmé", "realise": "réalisé", "annule": "annulé"}
 
 
 def _invalid(field: str, message: str) -> ApiError:
@@ -86,10 +80,16 @@ def read(session: Session, principal, control_id: int) -> dict:
     return as_dict(c, session.get(ExamSession, c.session_id))
 
 
-def record_outcome(session: Session, principal, control_id: int, outcome: str, observations: str | None, rt):
+def _load_planned(session: Session, principal, control_id: int) -> Control:
+    """A control still to carry out: its outcome or its cancellation closes it."""
     c = _load(session, principal, control_id)
     if c.status != "programme":
         raise Conflict(f"Ce contrôle est déjà {STATUS_LABELS[c.status]}.", code="controle_clos")
+    return c
+
+
+def record_outcome(session: Session, principal, control_id: int, outcome: str, observations: str | None, rt):
+    c = _load_planned(session, principal, control_id)
     today = clock.today()
     if c.planned_on > today:
         raise Conflict(f"Le contrôle est prévu le {c.planned_on:%d/%m/%Y} : son résultat se saisit ensuite.",
@@ -104,9 +104,7 @@ def record_outcome(session: Session, principal, control_id: int, outcome: str, o
 
 
 def cancel(session: Session, principal, control_id: int, reason: str, rt) -> Control:
-    c = _load(session, principal, control_id)
-    if c.status != "programme":
-        raise Conflict(f"Ce contrôle est déjà {STATUS_LABELS[c.status]}.", code="controle_clos")
+    c = _load_planned(session, principal, control_id)
     before = _fields(c)
     c.status, c.cancel_reason = "annule", reason.strip()
     _trace(session, rt, principal, c, "controle_annule", before, reason=c.cancel_reason)

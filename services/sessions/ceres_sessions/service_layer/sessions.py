@@ -11,6 +11,7 @@ from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .. import clock
 from ..clock import PARIS
+from ..domain import controls as controls_vocabulary
 from ..domain import rules
 from ..domain.workflow import ANNULEE, CENTRE, EN_PREPARATION, VALIDEE, WARNING_PENDING, Decision, Facts, decide
 from ..models import (Agrement, Candidate, Centre, Control, Counter, Enrolment, ExamSession, Relaxation, Site, Titre,
@@ -406,7 +407,6 @@ def history(session: Session, s: ExamSession) -> list[Transition]:
 TRAIL_ACTIONS = frozenset({"inscrire_candidat", "retirer_candidat", "marquer_absent", "jury_add", "jury_remove",
                            "site_transferred"})
 CONTROL_ACTIONS = frozenset({"controle_programme", "controle_realise", "controle_annule"})
-CONTROL_KINDS = {"sur_place": "sur place", "sur_pieces": "sur pièces"}  # S10 (controls.py)
 
 
 def timeline(session: Session, rt, principal, s: ExamSession) -> list[dict]:
@@ -430,7 +430,7 @@ def timeline(session: Session, rt, principal, s: ExamSession) -> list[dict]:
             subject = f"{names.get(candidate_id, 'candidat')} (n° {candidate_id})"
         elif row["action"] in CONTROL_ACTIONS:  # the trail keeps what changed; the control says what it is
             c = controls.get(_changed(row, "control_id"))
-            subject = f"contrôle {CONTROL_KINDS[c.kind]} du {_fr(c.planned_on)}" if c else "contrôle"
+            subject = f"contrôle {controls_vocabulary.KINDS[c.kind]} du {_fr(c.planned_on)}" if c else "contrôle"
         else:
             subject = jures.get(jure_id, jure_id)
         items.append({"action": row["action"], "from": None, "to": None, "by": row["actor"],
