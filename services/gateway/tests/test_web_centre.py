@@ -26,6 +26,19 @@ SIRET_LYON = "41822976100014"  # a demo centre (CFA, Lyon) with no account yet
 SIGNUP_MIN_SECONDS = 3.0  # identity's time trap, as in production: a person takes longer to fill the form
 
 
+def fill_person(page, genre: str, nom: str, prenoms: str, born: str, birth_commune: str | None = None):
+    """The centre's new-candidate form: genre, nom de naissance, prénoms, birth date and, for a birth in France, the
+    birth commune as typed. Returns the form, for the fields a test adds."""
+    form = page.locator("#nouveau-candidat")
+    form.get_by_label("Genre").select_option(genre)
+    form.get_by_label("Nom de naissance").fill(nom)
+    form.get_by_label("Prénoms").fill(prenoms)
+    form.get_by_label("Date de naissance").fill(born)
+    if birth_commune is not None:
+        form.get_by_label("Commune de naissance").fill(birth_commune)
+    return form
+
+
 @pytest.fixture(scope="module")
 def platform(infra, amqp_url, issuer):
     started, close = start_full_platform(infra, amqp_url, issuer)
@@ -299,12 +312,7 @@ def test_centre_session_from_creation_to_results_s1_to_s8(web, platform):
     # C1: a person already in CERES is not created twice: the existing record is shown and enrolled instead.
     page.get_by_role("link", name="Inscrire des candidats").click()
     checker.check("candidats")
-    form = page.locator("#nouveau-candidat")
-    form.get_by_label("Genre").select_option("M")
-    form.get_by_label("Nom de naissance").fill("Chevalier")
-    form.get_by_label("Prénoms").fill("Henri")
-    form.get_by_label("Date de naissance").fill("1990-03-01")
-    form.get_by_label("Commune de naissance").fill("69123")
+    fill_person(page, "M", "Chevalier", "Henri", "1990-03-01", "69123")
     page.get_by_role("button", name="Créer et inscrire").click()
     assert "Cette personne semble déjà enregistrée dans CERES" in page.locator("#erreur-formulaire").inner_text()
     existing = page.locator("#dossiers-existants tbody tr").first
@@ -313,12 +321,7 @@ def test_centre_session_from_creation_to_results_s1_to_s8(web, platform):
     existing.get_by_role("button").click()
     assert "est inscrit à la session" in flash(page)
     page.get_by_role("link", name="Inscrire des candidats").click()
-    form = page.locator("#nouveau-candidat")
-    form.get_by_label("Genre").select_option("F")
-    form.get_by_label("Nom de naissance").fill("Tessier")
-    form.get_by_label("Prénoms").fill("Lou, Anne")
-    form.get_by_label("Date de naissance").fill("2001-05-05")
-    form.get_by_label("Commune de naissance").fill("01053")
+    fill_person(page, "F", "Tessier", "Lou, Anne", "2001-05-05", "01053")
     page.get_by_role("button", name="Créer et inscrire").click()
     assert re.search(r"\(TESSIER Lou Anne\) est créé et inscrit à la session", flash(page), re.I)
     candidates = page.locator("#candidats tbody tr").all_inner_texts()

@@ -16,6 +16,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_web_journeys import browser, web  # noqa: E402,F401  (fixtures: Chromium, a fresh context per test)
+from test_web_centre import fill_person  # noqa: E402  (the new-candidate form)
 from webplatform import demo_login, start_full_platform, wait_for  # noqa: E402
 
 CENTRE = "Centre de formation (GRETA de l'Ain)"
@@ -110,11 +111,8 @@ def test_centre_completes_candidates_records_then_reads_results_back_c2_p6_s8(we
     form = page.locator("#nouveau-candidat")
     assert form.get_by_label("Pays de naissance").input_value() == "99100"  # France by default
     assert "MAROC" in form.locator("#birth_country_code option").all_inner_texts()
-    form.get_by_label("Genre").select_option("F")
-    form.get_by_label("Nom de naissance").fill("Garnier")
+    fill_person(page, "F", "Garnier", "Inès", "1993-04-02")
     form.get_by_label("Nom d'usage").fill("Morel")
-    form.get_by_label("Prénoms").fill("Inès")
-    form.get_by_label("Date de naissance").fill("1993-04-02")
     form.get_by_label("Pays de naissance").select_option(label="MAROC")
     form.get_by_label("Numéro et voie").fill("12 rue des Lilas")
     form.get_by_label("Code postal", exact=True).fill("01000")
@@ -148,12 +146,7 @@ def test_centre_completes_candidates_records_then_reads_results_back_c2_p6_s8(we
 
     # A record created without an address is flagged, then completed from the session's page (P6).
     page.get_by_role("link", name="Inscrire des candidats").click()
-    form = page.locator("#nouveau-candidat")
-    form.get_by_label("Genre").select_option("M")
-    form.get_by_label("Nom de naissance").fill("Perrin")
-    form.get_by_label("Prénoms").fill("Paul")
-    form.get_by_label("Date de naissance").fill("1990-01-01")
-    form.get_by_label("Commune de naissance").fill("01053")
+    fill_person(page, "M", "Perrin", "Paul", "1990-01-01", "01053")
     page.get_by_role("button", name="Créer et inscrire").click()
     assert "Ce dossier n'a pas d'adresse postale" in flash(page, "warning")
     checker.check("sans-adresse")

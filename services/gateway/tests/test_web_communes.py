@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_web_journeys import browser, web  # noqa: E402,F401  (fixtures: Chromium, a fresh context per test)
 from test_web_centre_fixes import candidate_row, flash, new_centre_session, platform  # noqa: E402,F401  (platform:
 # the whole platform, once for this module)
+from test_web_centre import fill_person  # noqa: E402  (the new-candidate form)
 from webplatform import demo_login  # noqa: E402
 
 UD01 = "Agent UD de l'Ain (01)"
@@ -62,13 +63,7 @@ def new_site_form(page, checker, greta: str, name: str) -> None:
 
 def new_candidate(page, person: tuple[str, str, str, str], birth_commune: str, address_commune: str):
     """The centre's form of a new candidate: (genre, nom, prénom, birth date), the communes as typed; sent."""
-    form = page.locator("#nouveau-candidat")
-    genre, nom, prenom, born = person
-    form.get_by_label("Genre").select_option(genre)
-    form.get_by_label("Nom de naissance").fill(nom)
-    form.get_by_label("Prénoms").fill(prenom)
-    form.get_by_label("Date de naissance").fill(born)
-    form.get_by_label("Commune de naissance").fill(birth_commune)
+    form = fill_person(page, *person, birth_commune)
     form.get_by_label("Numéro et voie").fill("4 rue du Lac")
     form.get_by_label("Commune (adresse en France)").fill(address_commune)
     page.get_by_role("button", name="Créer et inscrire").click()
