@@ -562,6 +562,8 @@ def test_admin_opens_a_relaxation_and_runs_a_mass_operation_s4_s9(web, platform)
     assert "close le" in closed and "Fin des intempéries" in closed
     assert not page.locator(f"#periode-{current['id']}").get_by_role("link", name="Clore").count()
     checker.check("periode-close")
+    assert page.goto("/agent/assouplissements/999999/cloture").status == 404
+    assert page.locator("h1").inner_text() == "Période introuvable"
 
     page.get_by_role("link", name="Opérations de masse", exact=True).first.click()
     page.get_by_role("button", name="Voir les sessions concernées (aperçu)").click()

@@ -137,6 +137,8 @@ def test_S4_an_administrator_closes_a_relaxation_period_early(world, frozen, cli
         assert open_relaxation(session, date(2024, 3, 10)) is None
         assert open_relaxation(session, date(2024, 5, 15)) is None  # withdrawn before it started
         assert session.get(Relaxation, opened["id"]).closed_by.startswith("admin")
+    assert client.get(f"/assouplissements/{opened['id']}", headers=w.ud).json == closed.json  # read by agents
+    assert client.get("/assouplissements/999999", headers=w.admin).status_code == 404
     trail = client.get(f"/history/relaxation/{opened['id']}", headers=w.admin).json
     assert trail[-1]["action"] == "close" and trail[-1]["changes"]["ends_on"] == ["2024-04-30", "2024-03-09"]
 

@@ -149,8 +149,11 @@ def agent_relaxations():
 @as_menu("web.agent_relaxations")
 def agent_close_relaxation(relaxation_id: int):
     """S4: closing a period early cannot be undone: a confirmation that says what changes, and a reason."""
-    period = next((p for p in api("GET", "sessions", "/assouplissements").data if p["id"] == relaxation_id), None)
-    if period is None:
+    try:
+        period = api("GET", "sessions", f"/assouplissements/{relaxation_id}").data
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise
         return page("error.html", 404, title="Période introuvable",
                     message="Cette période d'assouplissement n'existe pas.")
     return confirm_with_reason(

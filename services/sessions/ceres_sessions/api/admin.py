@@ -18,7 +18,16 @@ from .common import plain
 from .schemas import MassApply, MassCriteria, RelaxationClose, RelaxationIn
 from .sessions import SessionOut
 
+RELAXATION_MISSING = "Période d'assouplissement introuvable."
 blp = Blueprint("pilotage", __name__, url_prefix="", description="Assouplissements, opérations de masse, tableau de bord")
+
+
+def _found(model, key, missing: str, **options):
+    """The row, or a 404 saying what is missing."""
+    row = db().get(model, key, **options)
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 def _relaxation(r: Relaxation) -> dict:
@@ -55,9 +64,7 @@ def close_relaxation(data: dict, relaxation_id: int):
     """S4: ends a period early: from today its deadlines are enforced again (a period not started yet never
     applies). What was done under it stays marked so (S10)."""
     session, principal = db(), current_principal()
-    r = session.get(Relaxation, relaxation_id, with_for_update=True)
-    if r is None:
-        raise NotFound("Période d'assouplissement introuvable.")
+    r = _found(Relaxation, relaxation_id, RELAXATION_MISSING, with_for_update=True)
     today = clock.today()
     if r.closed_at is not None:
         raise Conflict("Cette période est déjà close.", code="relaxation_closed")
@@ -72,6 +79,12 @@ def close_relaxation(data: dict, relaxation_id: int):
                            reason=r.closure_reason)
     session.commit()
     return _relaxation(r)
+
+
+@blp.route("/assouplissements/<int:relaxation_id>")
+@require("relaxation.read")
+def relaxation(relaxation_id: int):
+    return _relaxation(_found(Relaxation, relaxation_id, RELAXATION_MISSING))
 
 
 @blp.route("/assouplissements")
@@ -112,10 +125,7 @@ def apply(data: dict):
 @blp.route("/operations-masse/<operation_id>")
 @require("mass.run")
 def operation(operation_id: str):
-    op = db().get(MassOperation, operation_id)
-    if op is None:
-        raise NotFound("Opération introuvable.")
-    return _operation(op)
+    return _operation(_found(MassOperation, operation_id, "Opération introuvable."))
 
 
 @blp.route("/tableau-de-bord")
