@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ import requests
 from flask import current_app, g, request
 
 from .errors import ApiError, Forbidden
+
+log = logging.getLogger(__name__)
 
 ISSUER = "ceres-identity"
 AGENT_ROLES = frozenset({"ud", "dreets", "deets", "dgefp", "admin"})
@@ -67,16 +70,27 @@ class Principal:
         return f"{self.role}:{self.subject}"
 
 
+# The only algorithm identity signs with (keyring.py): a token claiming another one (none, HS*, RS*, ES*) is
+# refused before any key is looked up — PyJWT would otherwise try an Ed25519 key as an RSA/EC one (TypeError).
+ALGORITHMS = ("EdDSA",)
+MAX_KID_LENGTH = 100
+
+
 class KeySet:
     """The issuer's public keys: fetched from JWKS_URL and cached, refetched when an unknown kid shows up
-    (key rotation), or given directly (tests, embedded)."""
+    (key rotation), or given directly (tests, embedded). Fetches are at most one per `min_refetch` seconds for
+    all threads together: forged tokens with random kids do not make every request call identity."""
 
-    def __init__(self, url: str | None = None, jwks: dict | None = None, ttl: float = 300.0):
+    def __init__(self, url: str | None = None, jwks: dict | None = None, ttl: float = 300.0,
+                 min_refetch: float = 30.0):
         self.url = url
         self.ttl = ttl
+        self.min_refetch = min_refetch
         self._lock = threading.Lock()
         self._keys: dict[str, object] = {}
         self._fetched = 0.0
+        self._attempted = float("-inf")  # last fetch, successful or not
+        self._failing = False
         if jwks is not None:
             self._load(jwks)
             self._fetched = float("inf")
@@ -97,15 +111,21 @@ class KeySet:
 
     def get(self, kid: str):
         with self._lock:
-            stale = time.monotonic() - self._fetched > self.ttl
-            if kid not in self._keys or stale:
+            current = time.monotonic()
+            stale = current - self._fetched > self.ttl
+            if (kid not in self._keys or stale) and current - self._attempted >= self.min_refetch:
+                self._attempted = current
                 try:
                     self._refresh()
-                except requests.RequestException as exc:
-                    if kid not in self._keys:
-                        raise ApiError(503, "Le service d'identité est injoignable.", code="jwks_unavailable") from exc
+                    self._failing = False
+                except (requests.RequestException, ValueError, KeyError, jwt.PyJWTError) as exc:
+                    log.warning("JWKS fetch from %s failed: %s", self.url, exc)
+                    self._failing = True
             key = self._keys.get(kid)
+            failing = self._failing
         if key is None:
+            if failing:
+                raise ApiError(503, "Le service d'identité est injoignable.", code="jwks_unavailable")
             raise ApiError(401, "Jeton invalide : clé inconnue.", code="invalid_token")
         return key
 
@@ -115,12 +135,15 @@ def verify(token: str, keys: KeySet, audience: str) -> Principal:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise ApiError(401, "Jeton invalide.", code="invalid_token") from exc
-    key = keys.get(header.get("kid", ""))
+    kid = header.get("kid") or ""  # PyJWT checked it is a string
+    if header.get("alg") not in ALGORITHMS or not 0 < len(kid) <= MAX_KID_LENGTH:
+        raise ApiError(401, "Jeton invalide.", code="invalid_token")
+    key = keys.get(kid)
     try:
         claims = jwt.decode(
             token,
             key=key.key,
-            algorithms=["EdDSA", "RS256", "ES256"],
+            algorithms=list(ALGORITHMS),
             audience=audience,
             issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
@@ -128,7 +151,7 @@ def verify(token: str, keys: KeySet, audience: str) -> Principal:
         )
     except jwt.ExpiredSignatureError as exc:
         raise ApiError(401, "Votre session a expiré, veuillez vous reconnecter.", code="token_expired") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, TypeError, ValueError) as exc:  # a key of another type too: a bad token, not a crash
         raise ApiError(401, "Jeton invalide.", code="invalid_token") from exc
     return Principal.from_claims(claims)
 

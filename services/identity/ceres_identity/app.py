@@ -16,11 +16,12 @@ DESCRIPTION = "Comptes, codes d'activation, invitations, jetons (règles I1 à I
 
 class LiveKeySet(KeySet):
     """Identity verifies its own tokens with its key ring as it is now (a rotated key is known at once), plus
-    any keys the runtime was given explicitly (the test issuer's)."""
+    any keys the runtime was given explicitly (the test issuer's). Reading the ring is local: it may be reread
+    every second for an unknown kid (another replica's rotation shows up at once)."""
 
     def __init__(self, ring: KeyRing, given: dict | None = None):
         self.ring, self.given = ring, given or {"keys": []}
-        super().__init__(jwks=self._current())
+        super().__init__(jwks=self._current(), min_refetch=1.0)
         self._fetched = time.monotonic()
 
     def _current(self) -> dict:

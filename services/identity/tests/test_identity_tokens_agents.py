@@ -2,6 +2,8 @@
 audience, key rotation; machine-to-machine credentials; demo data."""
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -76,6 +78,20 @@ def test_tokens_with_wrong_signature_expired_or_for_another_audience_are_refused
     header, payload, signature = issuer.issue("admin-1", "admin").split(".")
     tampered_payload = jwt.utils.base64url_encode(b'{"sub":"admin-1","role":"admin","aud":"ceres"}').decode()
     assert me(f"{header}.{tampered_payload}.{signature}").status_code == 401
+
+
+def test_M4_tokens_signed_rs256_es256_hs256_or_unsigned_with_a_real_kid_get_a_french_401(portal, issuer):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    now = int(time.time())
+    claims = {"iss": "ceres-identity", "aud": "ceres", "sub": "admin-1", "role": "admin", "iat": now,
+              "exp": now + 300}
+    kid = {"kid": issuer.current_kid}
+    for alg, key in (("RS256", rsa.generate_private_key(65537, 2048)), ("ES256", ec.generate_private_key(ec.SECP256R1())),
+                     ("HS256", "s" * 64), ("none", None)):
+        answer = portal.client.get("/me", headers=bearer(jwt.encode(claims, key, algorithm=alg, headers=kid)))
+        assert answer.status_code == 401 and answer.mimetype == "application/problem+json", alg
+        assert answer.json["detail"] == "Jeton invalide." and answer.json["type"] == "about:blank#invalid_token"
 
 
 def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal, admin, tmp_path):
