@@ -12,9 +12,10 @@ from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
 from .domain.countries import countries
+from .domain.names import name_key
 from .models import Candidate
 from .service_layer import access, records
-from .service_layer.duplicates import SEARCH_WINDOW, find_duplicates, ranked_search
+from .service_layer.duplicates import SEARCH_WINDOW, find_duplicates, present, ranked_search
 from .service_layer.merge import merge
 from .service_layer.projections import current_id, titre_labels
 
@@ -24,6 +25,15 @@ communes_blp = Blueprint("communes", __name__, url_prefix="/communes",
                          description="Communes du référentiel (C3), y compris celles qui n'existent plus")
 
 NAME = validate.Length(min=1, max=100, error="Entre 1 et 100 caractères.")
+
+
+def _has_letter(value: str) -> None:
+    """L3: a birth name the duplicate check and the search can read (C1 compares letters)."""
+    if not name_key(value):
+        raise ValidationError("Le nom de naissance doit contenir au moins une lettre.")
+
+
+BIRTH_NAME = validate.And(NAME, _has_letter)
 
 
 class AddressSchema(Schema):
@@ -38,7 +48,7 @@ class AddressSchema(Schema):
 
 class CandidateInSchema(Schema):
     genre = fields.Str(required=True, validate=validate.OneOf(("M", "F"), error="M ou F attendu."))
-    nom_naissance = fields.Str(required=True, validate=NAME)
+    nom_naissance = fields.Str(required=True, validate=BIRTH_NAME)
     nom_usage = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
     prenoms = fields.List(fields.Str(validate=validate.Length(min=1, max=60)), required=True,
                           validate=validate.Length(min=1, max=6, error="De 1 à 6 prénoms."))
@@ -65,7 +75,7 @@ class CandidateUpdateSchema(CandidateInSchema):
 
 
 class DuplicateCheckSchema(Schema):
-    nom_naissance = fields.Str(required=True, validate=NAME)
+    nom_naissance = fields.Str(required=True, validate=BIRTH_NAME)
     nom_usage = fields.Str(load_default=None, allow_none=True)
     prenoms = fields.List(fields.Str(validate=validate.Length(min=1)), required=True,
                           validate=validate.Length(min=1, max=6))
@@ -167,9 +177,13 @@ def search_candidates(args):
 @blp.arguments(DuplicateCheckSchema)
 @blp.response(200)
 def check_duplicates(data):
-    """Vérifier, avant de créer, si la personne existe déjà (C1)."""
-    found = find_duplicates(db(), **data)
-    return {"duplicates": [m.as_dict() for m in found]}
+    """Vérifier, avant de créer, si la personne existe déjà (C1). Un dossier de votre périmètre est donné en entier ;
+    un autre est masqué (initiales, année de naissance), sauf si vous avez saisi exactement son identité : son
+    numéro est alors donné, et un centre peut l'inscrire."""
+    session = db()
+    found = present(session, runtime(), current_principal(), find_duplicates(session, **data), data)
+    session.commit()  # an exact match's grant (grants.py)
+    return {"duplicates": found}
 
 
 @blp.route("/<int:candidate_id>", methods=["GET"])

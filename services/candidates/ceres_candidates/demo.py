@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ceres_shared.auth import Principal
 
 from .models import Candidate
-from .service_layer import records
+from .service_layer import grants, records
 
 SEEDER = Principal(subject="demo", role="admin", name="Données de démonstration", national=True)
 
@@ -29,6 +29,9 @@ PEOPLE = [
     ("F", "DA SILVA", ["Ana"], date(1990, 10, 10), None, "99139", "30 avenue Jean Jaurès", "69007", "69123"),
 ]
 LEFT_AS_DRAFT = {"DA SILVA"}
+# The demo's centres (establishments' demo.py) have found these people with their duplicate check (C1), so they may
+# enrol them (I4): the demo sessions and the centres' pages do.
+DEMO_CENTRES = ("30012845100014", "41822976100014", "52231548000015", "63840117400013")
 
 
 def seed(runtime) -> None:
@@ -46,4 +49,6 @@ def seed(runtime) -> None:
             })
             if nom not in LEFT_AS_DRAFT:
                 records.validate(session, runtime, SEEDER, c.id)
+            for siret in DEMO_CENTRES:
+                grants.share(session, runtime, c.id, siret, "exact_match")
         session.commit()

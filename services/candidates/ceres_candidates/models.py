@@ -78,6 +78,18 @@ class Candidate(Base):
     merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class CandidateGrant(Base):
+    """I4/C1: a centre (SIRET) that may enrol this person — it created the record, or its duplicate check gave the
+    person's exact identity. Sent to the sessions service as `candidate.shared`; it does not open the record."""
+
+    __tablename__ = "candidate_grants"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))  # created, exact_match
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Enrolment(Base):
     """One session of the certification path, projected from the sessions service's events."""
 

@@ -44,7 +44,15 @@ def test_C1_same_person_with_accents_case_hyphens_swapped_names_and_typos_is_ref
     check = client.post("/candidates/duplicates", json={"nom_naissance": "chevalier dubois",
                                                         "prenoms": ["Paul", "Henri"], "birth_date": "1990-03-01"},
                         headers=tokens["centre"])
-    assert [d["id"] for d in check.json["duplicates"]] == [first_id]
+    # M1: the centre may not see this record (an UD created it): told it exists, masked, without its number.
+    assert check.json["duplicates"] == [{"id": None, "nom_naissance": "C.", "nom_usage": None, "prenoms": ["H."],
+                                         "birth_date": None, "birth_year": 1990, "birth_place": None,
+                                         "status": None, "score": None, "masked": True, "exact": False}]
+    # The exact identity (birth place included): the centre typed everything, it learns the number only.
+    exact = client.post("/candidates/duplicates", json={
+        "nom_naissance": "chevalier dubois", "prenoms": ["Henri", "Paul"], "birth_date": "1990-03-01",
+        "birth_country_code": "99100", "birth_commune_code": "01053"}, headers=tokens["centre"])
+    assert [(d["id"], d["exact"], d["status"]) for d in exact.json["duplicates"]] == [(first_id, True, None)]
 
 
 def test_C1_different_people_are_not_flagged(client, tokens, h):

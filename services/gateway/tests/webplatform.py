@@ -114,7 +114,8 @@ def start_full_platform(infra, amqp_url, issuer) -> tuple[FullPlatform, callable
     from ceres_sessions import models as sm
 
     wait_for(lambda: count_rows(runtimes["sessions"], sm.Agrement) >= 7 and count_rows(
-        runtimes["sessions"], sm.Candidate) >= 9, what="sessions' projections of sites, agréments and candidates")
+        runtimes["sessions"], sm.Candidate) >= 9 and count_rows(runtimes["sessions"], sm.CandidateGrant) >= 36,
+        what="sessions' projections of sites, agréments and candidates (and which centres may enrol them)")
     wait_for(lambda: count_rows(runtimes["printing"], pm.CandidateCopy) >= 9 and count_rows(
         runtimes["printing"], pm.TitreCopy) >= 2 and count_rows(runtimes["printing"], pm.SiteCopy) >= 7,
         what="printing's copies of candidates, titres and sites")

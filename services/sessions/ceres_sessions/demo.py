@@ -27,7 +27,7 @@ from ceres_shared.errors import ApiError
 from . import clock
 from .domain import rules
 from .domain.workflow import CONVOCATIONS_ENVOYEES, DTE_ENVOYEE, EN_PREPARATION, RESULTATS_SAISIS, STATUSES, VALIDEE
-from .models import Agrement, Candidate, Centre, ExamSession, Jure, Site, Titre
+from .models import Agrement, Candidate, CandidateGrant, Centre, ExamSession, Jure, Site, Titre
 from .service_layer import catalogue, controls, jury, sessions
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,10 @@ def _ready(session, site_id: str, siret: str, plans: list[Plan]) -> bool:
     granted = set(session.scalars(select(Agrement.titre_code).where(Agrement.site_id == site_id,
                                                                      Agrement.status == "accorde")))
     names = {name for p in plans for name, _, _ in p.candidates}
-    return titres <= granted and names <= set(_people(session, names))
+    people = _people(session, names)
+    shared = set(session.scalars(select(CandidateGrant.candidate_id).where(  # I4: the centre may enrol them
+        CandidateGrant.siret == siret, CandidateGrant.candidate_id.in_(list(people.values())))))
+    return titres <= granted and names <= set(people) and set(people.values()) <= shared
 
 
 def _people(session, names) -> dict[str, int]:

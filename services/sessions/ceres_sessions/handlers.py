@@ -12,7 +12,8 @@ from ceres_shared.audit import AuditTrail
 from ceres_shared.bus.consumer import Handler
 from ceres_shared.events import Envelope
 
-from .models import Agrement, Candidate, Centre, ConflictOfInterest, Enrolment, ExamSession, Site, platform
+from .models import (Agrement, Candidate, CandidateGrant, Centre, ConflictOfInterest, Enrolment, ExamSession, Site,
+                     platform)
 from .service_layer.sessions import reassign_site_sessions
 
 _AUDIT = AuditTrail(platform)
@@ -78,6 +79,13 @@ def on_candidate(session: Session, env: Envelope) -> None:
         "prenoms": " ".join(p["prenoms"]), "birth_date": _day(p.get("birth_date"))})
 
 
+def on_candidate_shared(session: Session, env: Envelope) -> None:
+    """I4/C1: this centre may enrol the person (enrol() checks it)."""
+    key = (env.payload["candidate_id"], env.payload["siret"])
+    if session.get(CandidateGrant, key) is None:
+        session.add(CandidateGrant(candidate_id=key[0], siret=key[1]))
+
+
 def on_candidate_merged(session: Session, env: Envelope) -> None:
     """C1: the merged record's enrolments and conflicts move to the surviving one (unless already there)."""
     survivor, merged = env.payload["surviving_id"], env.payload["merged_id"]
@@ -109,4 +117,5 @@ HANDLERS: dict[str, list[Handler]] = {
     "candidate.registered": [on_candidate],
     "candidate.updated": [on_candidate],
     "candidate.merged": [on_candidate_merged],
+    "candidate.shared": [on_candidate_shared],
 }

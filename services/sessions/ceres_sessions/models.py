@@ -88,6 +88,14 @@ class Candidate(Base):
     merged_into: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class CandidateGrant(Base):
+    """I4/C1, from candidates' `candidate.shared`: a centre (SIRET) may enrol this person — it created the record,
+    or its duplicate check gave the person's exact identity."""
+    __tablename__ = "candidate_grants"
+    candidate_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    siret: Mapped[str] = mapped_column(String(14), primary_key=True)
+
+
 # --- sessions ----------------------------------------------------------------------------------------------------
 class ExamSession(Base):
     __tablename__ = "sessions"

@@ -115,6 +115,8 @@ class World:
         feed(self.rt, "candidate.registered", {"candidate_id": cid, "genre": "F", "nom_naissance": nom,
                                                "prenoms": ["Marie"], "birth_date": "1990-03-01",
                                                "birth_country_label": "FRANCE"})
+        # I4: created by this world's centre, which may therefore enrol it.
+        feed(self.rt, "candidate.shared", {"candidate_id": cid, "siret": self.siret, "reason": "created"})
         return cid
 
 

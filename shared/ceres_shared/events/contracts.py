@@ -151,6 +151,15 @@ class CandidateMergedPayload(Payload):
     merged_id = fields.Int(required=True)
 
 
+@register("candidate.shared")
+class CandidateSharedPayload(Payload):
+    """I4/C1: this centre (SIRET) may enrol the person — it created the record, or its duplicate check gave the
+    exact identity of an existing one."""
+    candidate_id = fields.Int(required=True)
+    siret = fields.Str(required=True, validate=SIRET)
+    reason = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(("created", "exact_match")))
+
+
 # --- sessions --------------------------------------------------------------------------------------------------
 class SessionPayload(Payload):
     session_id = fields.Str(required=True)

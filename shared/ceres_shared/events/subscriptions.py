@@ -22,6 +22,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "candidate.registered",
         "candidate.updated",
         "candidate.merged",
+        "candidate.shared",
     ),
     "candidates": (
         "centre.registered",

@@ -11,8 +11,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from ceres_shared.auth import Principal
+
 from ..domain.names import dedup_key, fold, given_names_key, name_key, phonetic
 from ..models import Candidate
+from . import access, grants
 
 NAME_THRESHOLD = 80
 GIVEN_THRESHOLD = 85
@@ -83,8 +86,9 @@ def find_duplicates(session: Session, *, nom_naissance: str, nom_usage: str | No
         if not _same_place(row, birth_country_code, birth_commune_code):
             continue
         theirs = [k for k in (row.nom_key, row.usage_key) if k]
-        name_score = max(fuzz.ratio(a, b) for a in names for b in theirs)
-        if phonetic(nom_naissance) == row.nom_phon:
+        # L3: a name without a letter has no key: nothing to compare (never max() of nothing).
+        name_score = max((fuzz.ratio(a, b) for a in names for b in theirs), default=0.0)
+        if row.nom_phon and phonetic(nom_naissance) == row.nom_phon:
             name_score = max(name_score, 90.0)
         # token_sort: swapped first names; token_set: one record has an extra first name.
         given_score = max(fuzz.token_sort_ratio(given, row.prenoms_key),
@@ -94,6 +98,52 @@ def find_duplicates(session: Session, *, nom_naissance: str, nom_usage: str | No
             found.append(Match(row, (name_score + given_score) / 2 * date_factor))
     found.sort(key=lambda m: -m.score)
     return found[:limit]
+
+
+def _initial(text: str | None) -> str:
+    return (fold(text)[:1] or "?") + "."
+
+
+def is_exact(row, *, nom_naissance: str, prenoms: list[str], birth_date: date, birth_country_code: str | None,
+             birth_commune_code: str | None, **_) -> bool:
+    """C1: the caller typed this person's whole identity — birth name and given names (accents, case and
+    separators aside), birth date, and the birth place the record holds."""
+    if row.birth_date != birth_date or not row.nom_key or name_key(nom_naissance) != row.nom_key:
+        return False
+    if given_names_key(prenoms) != row.prenoms_key:
+        return False
+    if row.birth_country_code and birth_country_code != row.birth_country_code:
+        return False
+    return not row.birth_commune_code or birth_commune_code == row.birth_commune_code
+
+
+def present(session: Session, rt, principal: Principal, matches: list[Match], typed: dict) -> list[dict]:
+    """I4 on the duplicate check's answer: a record the caller may see, in full; one it typed exactly, its number
+    (and the caller's own spelling of what it typed) — a centre may then enrol it (grants.py); any other, masked:
+    what tells a probable duplicate exists, never a stranger's data (initials and birth year, no number, no
+    place, no score that would confirm a guessed date)."""
+    ids = [m.row.id for m in matches]
+    visible = set(session.scalars(select(Candidate.id).where(Candidate.id.in_(ids), access.visible(principal)))
+                  ) if ids else set()
+    found = []
+    for m in matches:
+        r = m.row
+        if r.id in visible:
+            found.append({**m.as_dict(), "masked": False, "exact": is_exact(r, **typed)})
+        elif is_exact(r, **typed):
+            found.append({"id": r.id, "nom_naissance": typed["nom_naissance"], "nom_usage": None,
+                          "prenoms": list(typed["prenoms"]), "birth_date": r.birth_date.isoformat(),
+                          "birth_place": r.birth_commune_label or r.birth_country_label, "status": None,
+                          "score": round(m.score, 1), "masked": False, "exact": True})
+            if principal.role in access.CENTRE_ROLES:
+                for siret in sorted(principal.sirets):
+                    grants.share(session, rt, r.id, siret, "exact_match")
+        else:
+            found.append({"id": None, "nom_naissance": _initial(r.nom_naissance), "nom_usage": None,
+                          "prenoms": [_initial((r.prenoms or [""])[0])], "birth_date": None,
+                          "birth_year": r.birth_date.year, "birth_place": None, "status": None, "score": None,
+                          "masked": True, "exact": False})
+    return found
 
 
 SEARCH_WINDOW = 200  # rows read per kind of match; the search ranks and pages within them

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from ceres_shared.auth import Principal
 from ceres_shared.errors import ApiError, Conflict
 
-from ..models import Candidate, Document, Enrolment
+from ..models import Candidate, CandidateGrant, Document, Enrolment
+from . import grants
 from .records import ENTITY, load, now, snapshot
 
 # Fields the survivor takes from the merged record when it has none.
@@ -57,4 +58,7 @@ def merge(session: Session, rt, principal: Principal, surviving_id: int, merged_
                         actor_role=principal.role, before=before, after=snapshot(c),
                         reason=f"Fusion du dossier n° {merged_id} dans le dossier n° {surviving_id} : {reason}")
     rt.outbox.record(session, "candidate.merged", {"surviving_id": surviving_id, "merged_id": merged_id})
+    # I4: a centre that could enrol the person under the merged number still can, under the kept one.
+    for grant in list(session.scalars(select(CandidateGrant).where(CandidateGrant.candidate_id == merged_id))):
+        grants.share(session, rt, surviving_id, grant.siret, grant.reason)
     return survivor

@@ -42,12 +42,13 @@ def session_changed(session: Session, payload: dict) -> None:
     listed = set(payload.get("candidate_ids") or [])
     existing = session.scalars(select(Enrolment).where(Enrolment.session_id == payload["session_id"])).all()
     touched = [_enrolment(session, cid, payload["session_id"]) for cid in sorted(listed)]
-    if listed:  # a candidate no longer listed was taken off the session; the line stays in the path
-        for e in existing:
-            if e.first_candidate_id not in listed and e.candidate_id not in listed:
-                e.enrolled = False
-                touched.append(e)
-    for e in touched if listed else existing:
+    # A candidate no longer listed was taken off the session (the last one too: the list is then empty); the line
+    # stays in the path, and the centre no longer sees the record through it (I4, access.py).
+    for e in existing:
+        if e.first_candidate_id not in listed and e.candidate_id not in listed:
+            e.enrolled = False
+            touched.append(e)
+    for e in touched:
         e.public_id, e.titre_code, e.titre_version = payload["public_id"], payload["titre_code"], payload["titre_version"]
         e.site_id, e.centre_id, e.status = payload["site_id"], payload["centre_id"], payload["status"]
         e.starts_at, e.ends_at, e.updated_at = payload["starts_at"], payload.get("ends_at"), _now()

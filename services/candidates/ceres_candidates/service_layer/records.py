@@ -14,8 +14,8 @@ from ..domain.checks import birth_date_problem, validation_problems
 from ..domain.names import dedup_key, given_names_key, name_key, phonetic
 from ..domain.places import resolve_address, resolve_birth_place
 from ..models import DRAFT, VALIDATED, Candidate, Document, Enrolment
-from . import access
-from .duplicates import find_duplicates
+from . import access, grants
+from .duplicates import find_duplicates, present
 
 ENTITY = "candidate"
 IDENTITY_FIELDS = ("genre", "nom_naissance", "nom_usage", "prenoms", "birth_date", "birth_country_code",
@@ -117,15 +117,17 @@ def create(session: Session, rt, ref, principal: Principal, data: dict) -> Candi
     _apply_places(ref, c, data, address_given="address" in data)
     _apply_keys(c)
     c.created_by_siret = _creator_siret(principal, data.get("centre_siret"))
-    matches = find_duplicates(
-        session, nom_naissance=c.nom_naissance, nom_usage=c.nom_usage, prenoms=c.prenoms, birth_date=c.birth_date,
-        birth_country_code=c.birth_country_code, birth_commune_code=c.birth_commune_code,
-    )
+    typed = {"nom_naissance": c.nom_naissance, "nom_usage": c.nom_usage, "prenoms": c.prenoms,
+             "birth_date": c.birth_date, "birth_country_code": c.birth_country_code,
+             "birth_commune_code": c.birth_commune_code}
+    matches = find_duplicates(session, **typed)
     if matches and not reason:
+        found = present(session, rt, principal, matches, typed)  # I4: strangers masked (M1)
+        session.commit()  # nothing is created, but an exact match's grant is kept (the centre may enrol it)
         raise Conflict(
             "Cette personne semble déjà enregistrée dans CERES : utilisez le dossier existant "
             "(un même dossier sert tout au long du parcours).",
-            code="probable_duplicate", duplicates=[m.as_dict() for m in matches],
+            code="probable_duplicate", duplicates=found,
         )
     c.duplicate_reason = reason if matches else None
     c.created_by = principal.label
@@ -137,6 +139,8 @@ def create(session: Session, rt, ref, principal: Principal, data: dict) -> Candi
                     reason=(f"Doublon probable de {', '.join(str(m.row.id) for m in matches)} : {reason}"
                             if matches else None))
     rt.outbox.record(session, "candidate.registered", event_payload(c))
+    if c.created_by_siret:  # I4: its creator may enrol it (the sessions service is told)
+        grants.share(session, rt, c.id, c.created_by_siret, "created")
     return c
 
 

@@ -14,8 +14,8 @@ from ..clock import PARIS
 from ..domain import controls as controls_vocabulary
 from ..domain import rules
 from ..domain.workflow import ANNULEE, CENTRE, EN_PREPARATION, VALIDEE, WARNING_PENDING, Decision, Facts, decide
-from ..models import (Agrement, Candidate, Centre, Control, Counter, Enrolment, ExamSession, Relaxation, Site, Titre,
-                      Transition, Warning)
+from ..models import (Agrement, Candidate, CandidateGrant, Centre, Control, Counter, Enrolment, ExamSession,
+                      Relaxation, Site, Titre, Transition, Warning)
 from . import catalogue, jury
 
 DEFAULT_END_HOUR = time(17, 0)
@@ -280,7 +280,8 @@ def enter_real_end(session: Session, principal, s: ExamSession, day: date, rt) -
 def enrol(session: Session, principal, s: ExamSession, candidate_id: int, rt) -> Enrolment:
     check(session, principal, s, "inscrire_candidat")
     candidate = session.get(Candidate, candidate_id)
-    if candidate is None:
+    if candidate is None or not may_enrol(session, principal, candidate_id):
+        # I4: a person the centre may not see is answered as an unknown number (its existence is not revealed).
         raise ApiError(422, "Certaines données sont invalides.",
                        errors={"candidate_id": ["Aucun candidat CERES ne porte ce numéro."]})
     if candidate.merged_into is not None:
@@ -295,6 +296,15 @@ def enrol(session: Session, principal, s: ExamSession, candidate_id: int, rt) ->
     enrolment.state, enrolment.enrolled_at = "inscrit", clock.now()
     _trace_candidate(session, principal, s, candidate_id, "inscrire_candidat", rt)
     return enrolment
+
+
+def may_enrol(session: Session, principal, candidate_id: int) -> bool:
+    """I4/C1: a centre enrols only the people it may see — records it created, or found by its duplicate check
+    with their exact identity (candidates' grants); agents act within their territory (the session's scope)."""
+    if principal.role not in CENTRE:
+        return True
+    return session.scalar(select(CandidateGrant.candidate_id).where(
+        CandidateGrant.candidate_id == candidate_id, CandidateGrant.siret.in_(sorted(principal.sirets)))) is not None
 
 
 def set_candidate_state(session: Session, principal, s: ExamSession, candidate_id: int, action: str, rt) -> None:
