@@ -1,10 +1,15 @@
 """Signing keys of the token issuer (identity) and a way to mint tokens: Ed25519 keys with ids, rotated by
-adding a new current key while the previous ones stay published in the JWKS until their tokens expire."""
+adding a new current key while the previous ones stay published in the JWKS until their tokens expire: a key is
+kept by age, until its retirement (its successor's creation) plus the longest lifetime of a token it may have
+signed, however many rotations happened meanwhile. Refresh tokens are random strings kept hashed by identity,
+not signed by these keys: they do not hold keys back."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jwt
@@ -13,10 +18,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .auth import ISSUER
 
+log = logging.getLogger(__name__)
+
+KID_STAMP = "%Y%m%dT%H%M%S"
+
+
+def created_at(kid: str) -> float | None:
+    """A key's creation (epoch seconds) from its id (see `rotate`); None for an id of another shape."""
+    try:
+        stamp = datetime.strptime(kid[:15], KID_STAMP).replace(tzinfo=timezone.utc)
+        return stamp.timestamp() + int(kid[15:21]) / 1_000_000
+    except ValueError:
+        return None
+
 
 class KeyRing:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, max_ttl: int = 3600, margin: float = 60.0):
+        """`max_ttl`: the longest lifetime of a token this ring signs (issue refuses longer ones); `margin`: kept
+        beyond it for the verifiers' leeway and clock skew."""
         self.directory = Path(directory)
+        self.max_ttl, self.margin = max_ttl, margin
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._pem_files():
             self.rotate()
@@ -28,7 +49,7 @@ class KeyRing:
     def rotate(self) -> str:
         # Seconds then microseconds of one clock reading: two keys made in the same second still sort by age.
         ns = time.time_ns()
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(ns // 1_000_000_000))
+        stamp = time.strftime(KID_STAMP, time.gmtime(ns // 1_000_000_000))
         kid = f"{stamp}{ns // 1000 % 1_000_000:06d}-{uuid.uuid4().hex[:6]}"
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -36,6 +57,11 @@ class KeyRing:
         path = self.directory / f"{kid}.pem"
         path.write_bytes(pem)
         path.chmod(0o600)
+        published = set(self._published())
+        for old in self._pem_files():
+            if old not in published:
+                old.unlink(missing_ok=True)  # no token it signed is still valid: its private key goes
+                log.info("signing key %s dropped (retired longer than the tokens it signed live)", old.stem)
         return kid
 
     def _load(self, path: Path):
@@ -45,10 +71,21 @@ class KeyRing:
     def current_kid(self) -> str:
         return self._pem_files()[-1].stem
 
-    def jwks(self, keep: int = 3) -> dict:
-        """Public keys of the current and the previous keys."""
+    def _published(self) -> list[Path]:
+        """The current key, and every previous one until the last token it may have signed has expired."""
+        files = self._pem_files()
+        current = time.time()
+        kept = []
+        for path, successor in zip(files, files[1:]):
+            retired = created_at(successor.stem)
+            if retired is None or current < retired + self.max_ttl + self.margin:
+                kept.append(path)
+        return [*kept, files[-1]]
+
+    def jwks(self) -> dict:
+        """Public keys of the current key and of the retired ones whose tokens may still be valid."""
         keys = []
-        for path in self._pem_files()[-keep:]:
+        for path in self._published():
             public = self._load(path).public_key()
             jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public))
             jwk.update({"kid": path.stem, "use": "sig", "alg": "EdDSA"})
@@ -57,6 +94,8 @@ class KeyRing:
 
     def issue(self, subject: str, role: str, *, scope: dict | None = None, name: str | None = None,
               audience: str = "ceres", ttl: int = 900, extra: dict | None = None) -> str:
+        if ttl > self.max_ttl:  # the key would leave the JWKS before the token expires
+            raise ValueError(f"token lifetime {ttl} s beyond the ring's max_ttl {self.max_ttl} s")
         now = int(time.time())
         claims = {"iss": ISSUER, "aud": audience, "sub": subject, "role": role, "scope": scope or {},
                   "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex}

@@ -124,3 +124,28 @@ def test_M4_a_failing_issuer_is_asked_at_most_once_per_interval(ring, jwks_serve
         statuses.add(refused.value.status)
     assert statuses == {503}  # the service cannot verify anything yet: unavailable, not "bad token"
     assert jwks_server.fetches == 1
+
+
+def test_L4_three_quick_rotations_keep_the_key_of_still_valid_tokens(ring):
+    token = ring.issue("admin-1", "admin", ttl=900)
+    first = ring.current_kid
+    for _ in range(4):
+        ring.rotate()
+    kids = [k["kid"] for k in ring.jwks()["keys"]]
+    assert first in kids and len(kids) == 5 and kids[-1] == ring.current_kid
+    assert verify(token, KeySet(jwks=ring.jwks()), "ceres").subject == "admin-1"
+
+
+def test_L4_a_key_retired_for_longer_than_the_longest_token_is_dropped(tmp_path):
+    ring = KeyRing(tmp_path / "short", max_ttl=1, margin=0)
+    token = ring.issue("admin-1", "admin", ttl=1)
+    first = ring.current_kid
+    ring.rotate()
+    assert first in [k["kid"] for k in ring.jwks()["keys"]]  # its token may still be valid
+    assert verify(token, KeySet(jwks=ring.jwks()), "ceres").subject == "admin-1"
+    time.sleep(1.2)
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [ring.current_kid]
+    ring.rotate()  # the next rotation also deletes its private key
+    assert not (ring.directory / f"{first}.pem").exists()
+    with pytest.raises(ValueError):
+        ring.issue("admin-1", "admin", ttl=2)  # a token outliving its key's publication is never signed

@@ -32,6 +32,7 @@ class IdentityConfig:
     argon2_memory_kib: int = 64 * 1024
     argon2_parallelism: int = 2
     access_ttl: int = 900  # 15 minutes
+    dev_token_ttl: int = 3600  # embedded mode's demonstration tokens (keys_api.py)
     refresh_ttl: int = 14 * 24 * 3600
     refresh_grace: int = 30  # a just-rotated refresh token still gives its successor (concurrent pages, workers)
     activation_ttl: int = 24 * 3600  # I1: the link works for 24 hours
@@ -56,6 +57,11 @@ class IdentityConfig:
     keys_dir: Path | None = None
     trust_proxy: bool = False
     web_url: str | None = None  # the gateway's web pages (log-in, new password); else derived from public_url
+
+    @property
+    def max_token_ttl(self) -> int:
+        """The longest lifetime of a token signed by the key ring: a retired key stays published that long (L4)."""
+        return max(self.access_ttl, self.dev_token_ttl)
 
     @property
     def web_base(self) -> str:

@@ -32,7 +32,7 @@ def configure(runtime: Runtime, config: IdentityConfig | None = None, keyring: K
         config=config,
         passwords=Passwords(config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism),
         codes=CodeBox(runtime.settings.secret_key),
-        keyring=keyring or KeyRing(config.keys_dir),
+        keyring=keyring or KeyRing(config.keys_dir, max_ttl=config.max_token_ttl),
         secret_key=runtime.settings.secret_key,
     )
     return runtime.identity

@@ -45,5 +45,6 @@ class TokenResponse(Schema):
 @dev_blp.response(201, TokenResponse)
 def dev_token(body):
     scope = {"sirets": body["sirets"], "departements": body["departements"], "regions": body["regions"]}
-    token = keyring().issue(body["subject"], body["role"], scope=scope, name=body["name"], ttl=3600)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+    ttl = current_app.extensions["ceres_runtime"].identity.config.dev_token_ttl
+    token = keyring().issue(body["subject"], body["role"], scope=scope, name=body["name"], ttl=ttl)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}

@@ -95,6 +95,7 @@ def test_M4_tokens_signed_rs256_es256_hs256_or_unsigned_with_a_real_kid_get_a_fr
 
 
 def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal, admin, tmp_path):
+    """L4 too: however many rotations in a row, a key stays published while tokens it signed are valid."""
     from ceres_identity.app import create_app
     from ceres_identity.context import configure
 
@@ -113,6 +114,11 @@ def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal,
         assert jwt.get_unverified_header(new["access_token"])["kid"] == rotated.json["kid"]
         for token in (old["access_token"], new["access_token"]):
             assert client.get("/me", headers=bearer(token)).status_code == 200
+        for _ in range(3):
+            assert client.post("/keys/rotate", headers=bearer(old["access_token"])).status_code == 201
+        kids = [k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]]
+        assert jwt.get_unverified_header(old["access_token"])["kid"] in kids and len(kids) == 5
+        assert client.get("/me", headers=bearer(old["access_token"])).status_code == 200
     finally:
         runtime.identity = saved
 
