@@ -6,7 +6,10 @@ import logging
 from flask import Flask, Response, json, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from .db import CONCURRENT_CHANGE
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,12 @@ def install(app: Flask) -> None:
         if status == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):
+        # A version column (version_id_col) moved under the request: someone else's change committed first.
+        log.info("concurrent change refused: %s", exc)
+        return problem(409, CONCURRENT_CHANGE, code="stale")
 
     @app.errorhandler(DataError)
     def _out_of_range(exc: DataError):

@@ -36,7 +36,8 @@ def read(jure_id: str):
 @require("jure.write")
 @blp.arguments(JurePatch(partial=True))
 def edit(data: dict, jure_id: str):
-    jure = uc.update_jure(db(), current_principal(), uc.get_jure(db(), current_principal(), jure_id), data, runtime())
+    jure = uc.update_jure(db(), current_principal(), uc.get_jure(db(), current_principal(), jure_id, lock=True), data,
+                         runtime())
     db().commit()
     return _view(jure)
 

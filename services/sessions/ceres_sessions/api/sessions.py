@@ -134,7 +134,8 @@ def read(session_id: str):
 
 
 def _load(session_id: str) -> ExamSession:
-    return uc.get_visible(db(), current_principal(), session_id)
+    """The session to change, locked until the request commits (concurrent steps: the second one waits)."""
+    return uc.get_visible(db(), current_principal(), session_id, lock=True)
 
 
 @blp.route("/<session_id>/dates", methods=["PATCH"])
@@ -266,6 +267,6 @@ def remove_jure(session_id: str, jure_id: str):
 @require("session.read")
 def to_convoke(session_id: str):
     """S7: jurés habilités over the whole session (with the 24-month extension), without conflict."""
-    s = _load(session_id)
+    s = uc.get_visible(db(), current_principal(), session_id)
     return [{"id": j.id, "civilite": j.civilite, "nom": j.nom, "prenom": j.prenom, "email": j.email}
             for j in jury_uc.jures_to_convoke(db(), s)]

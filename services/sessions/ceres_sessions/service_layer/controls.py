@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .. import clock
@@ -46,7 +47,7 @@ def _trace(session: Session, rt, principal, c: Control, action: str, before: dic
 
 
 def plan(session: Session, principal, session_id: str, kind: str, planned_on: date, rt) -> Control:
-    s = get_visible(session, principal, session_id)  # I4: only a session of the caller's territory
+    s = get_visible(session, principal, session_id, lock=True)  # I4: only a session of the caller's territory
     if s.status == ANNULEE:
         raise Conflict("La session est annulée : il n'y a rien à contrôler.", code="session_annulee")
     first = rules.paris_day(s.starts_at)
@@ -67,9 +68,10 @@ def plan(session: Session, principal, session_id: str, kind: str, planned_on: da
     return c
 
 
-def _load(session: Session, principal, control_id: int) -> Control:
-    c = session.scalar(select(Control).where(Control.id == control_id,
-                                             territory_clause(principal, Control.departement, Control.region)))
+def _load(session: Session, principal, control_id: int, *, lock: bool = False) -> Control:
+    scope = territory_clause(principal, Control.departement, Control.region)
+    c = (lock_for_update(session, Control, control_id, scope) if lock
+         else session.scalar(select(Control).where(Control.id == control_id, scope)))
     if c is None:
         raise NotFound("Contrôle introuvable.")
     return c
@@ -82,7 +84,7 @@ def read(session: Session, principal, control_id: int) -> dict:
 
 def _load_planned(session: Session, principal, control_id: int) -> Control:
     """A control still to carry out: its outcome or its cancellation closes it."""
-    c = _load(session, principal, control_id)
+    c = _load(session, principal, control_id, lock=True)  # an outcome and a cancellation at once: one wins
     if c.status != "programme":
         raise Conflict(f"Ce contrôle est déjà {STATUS_LABELS[c.status]}.", code="controle_clos")
     return c

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from ..domain import rules
@@ -21,8 +22,8 @@ def jure_dict(j: Jure) -> dict:
             "commentaires": j.commentaires}
 
 
-def get_jure(session: Session, principal, jure_id: str) -> Jure:
-    jure = session.get(Jure, jure_id)
+def get_jure(session: Session, principal, jure_id: str, *, lock: bool = False) -> Jure:
+    jure = lock_for_update(session, Jure, jure_id) if lock else session.get(Jure, jure_id)
     if jure is None or not principal.covers_location(jure.departement, jure.region):
         raise NotFound("Juré introuvable.")
     return jure

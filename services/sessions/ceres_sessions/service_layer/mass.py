@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError
 from ceres_shared.workers import PeriodicWorker
 
@@ -98,7 +99,7 @@ def run_chunk(rt) -> bool:
 
 
 def _apply_one(session: Session, rt, op: MassOperation, actor: Principal, session_id: str) -> bool:
-    s = session.get(ExamSession, session_id)
+    s = lock_for_update(session, ExamSession, session_id)  # a UD's step at the same time: one after the other
     reason = f"{op.reason} (opération de masse {op.id})"
     try:
         with session.begin_nested():  # a refused session leaves the others untouched

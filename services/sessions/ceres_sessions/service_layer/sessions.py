@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import delete, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .. import clock
@@ -47,12 +48,17 @@ def territory_clause(principal, departement, region):
     return or_(*clauses) if clauses else false()
 
 
-def get_visible(session: Session, principal, session_id: str) -> ExamSession:
+def get_visible(session: Session, principal, session_id: str, *, lock: bool = False) -> ExamSession:
+    """The session if the caller may see it (404 otherwise). `lock`: for a change — read afresh and held until the
+    transaction ends, so that of two concurrent requests for one step the second sees the first's result."""
     try:
         uuid.UUID(session_id)
     except ValueError:
         raise NotFound("Session introuvable.") from None
-    s = session.scalar(select(ExamSession).where(ExamSession.id == session_id, scope_clause(principal)))
+    if lock:
+        s = lock_for_update(session, ExamSession, session_id, scope_clause(principal))
+    else:
+        s = session.scalar(select(ExamSession).where(ExamSession.id == session_id, scope_clause(principal)))
     if s is None:
         raise NotFound("Session introuvable.")
     return s

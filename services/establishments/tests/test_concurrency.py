@@ -1,0 +1,54 @@
+"""Two concurrent decisions on one agrément (E7) and two concurrent transfers of one site (E5) (issue 12): the
+first wins, the second gets 409 with the reason — on PostgreSQL and on SQLite (embedded mode), the demo seeded on
+each. The requests overlap (ceres_shared.testing.concurrency.race)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from ceres_shared.config import BusSettings, Settings
+from ceres_shared.testing.concurrency import race
+from ceres_establishments.adapters.company_register import ApiCompanyRegister
+from ceres_establishments.app import create_app
+from ceres_establishments.bootstrap import bootstrap
+from ceres_establishments import demo
+from ceres_establishments.service_layer.sites import site_id_for
+
+from est_data import LYON_SIRET
+
+LYON_3E = site_id_for(LYON_SIRET, 1)
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def backend(request, infra, issuer, register_api, tmp_path_factory):
+    if request.param == "postgresql":
+        url = infra.new_database(f"estconc{uuid.uuid4().hex[:6]}")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('est-conc') / 'establishments.db'}"
+    settings = Settings(service="establishments", database_url=url, jwks_url=None,
+                        bus=BusSettings(url="amqp://guest:guest@127.0.0.1:1/"))  # the relay is not started
+    register = ApiCompanyRegister(register_api.url, timeout=(0.5, 1.0), retries=1, backoff=0.01)
+    runtime = bootstrap(settings, jwks=issuer.jwks(), company_register=register)
+    runtime.upgrade_database()
+    demo.seed(runtime)
+    yield runtime
+    runtime.engine.dispose()
+
+
+def test_e7_grant_against_refuse_the_second_is_told_the_agrement_is_granted(backend, as_):
+    rt = backend
+    dreets = as_("dreets", regions=["84"])
+    client = create_app(rt).test_client()
+    pending = client.get("/agrements", query_string={"status": "en_instruction"}, headers=dreets).json["agrements"]
+    agrement_id = next(a["id"] for a in pending if a["site"]["id"] == LYON_3E)
+    grant, refuse = create_app(rt).test_client(), create_app(rt).test_client()
+    first, second = race(
+        rt,
+        lambda: grant.post(f"/agrements/{agrement_id}/grant", headers=dreets,
+                           json={"valid_from": "2025-01-01", "valid_until": "2027-03-15"}),
+        lambda: refuse.post(f"/agrements/{agrement_id}/refuse", headers=dreets, json={"reason": "Locaux"}))
+    assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
+    assert second.json["detail"] == "Action impossible : l'agrément est accordé."
+    decisions = client.get(f"/agrements/{agrement_id}", headers=dreets).json["decisions"]
+    assert [d["action"] for d in decisions] == ["request", "grant"]
