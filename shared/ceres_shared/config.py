@@ -1,6 +1,7 @@
 """Typed settings read once from the environment; a missing or malformed value fails at start-up."""
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,79 @@ def embedded_bus_options() -> dict:
     }
 
 
+# Known defaults and placeholders (README, compose, manifests, tutorials): whoever knows one forges the gateway's
+# session cookie and identity's sign-up tickets, and opens the activation codes.
+KNOWN_SECRETS = frozenset({"dev-only-secret", "dev-only-insecure-secret-key", "change_me", "changeme", "change-me",
+                           "secret", "secret_key", "secretkey", "password", "default"})
+MIN_SECRET_LENGTH = 32
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why `secret` may not sign anything in production, or None when it is strong enough."""
+    folded = secret.strip().lower()
+    if folded in KNOWN_SECRETS or "change_me" in folded or "changeme" in folded or "dev-only" in folded:
+        return "is a known default or placeholder"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) == 1:
+        return "repeats a single character"
+    return None
+
+
+def embedded_secret() -> str:
+    """Embedded mode's key when none is given: random, made once per var/ and shared by its six processes (a
+    fixed default would let anyone who read this code forge a demo's cookies)."""
+    path = var_dir() / "secret_key"
+    if not path.exists():
+        import secrets
+        import tempfile
+
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(temp, path)  # atomic: the first process wins, the others read its key
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(temp)
+    return path.read_text().strip()
+
+
+def secret_key(embedded: bool) -> str:
+    """CERES_SECRET_KEY, checked (M6): production (every mode but embedded) refuses to start without a strong,
+    non-placeholder key. Used by the five services and the gateway."""
+    secret = os.environ.get("CERES_SECRET_KEY", "")
+    if os.environ.get("CERES_TESTING") == "1":
+        return secret or "dev-only-secret"
+    if embedded:
+        return secret or embedded_secret()
+    if not secret:
+        raise ConfigError("CERES_SECRET_KEY is required in production mode (at least 32 random characters)")
+    reason = weak_secret_reason(secret)
+    if reason:
+        raise ConfigError(f"CERES_SECRET_KEY {reason}: set at least {MIN_SECRET_LENGTH} random characters "
+                          "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    return secret
+
+
+def check_embedded_bind(host: str) -> None:
+    """M7: embedded mode mints demo tokens and runs without real secrets: it listens on loopback only, unless
+    CERES_DEMO_PUBLIC=1 says that this is a public demonstration."""
+    import ipaddress
+
+    if os.environ.get("CERES_DEMO_PUBLIC") == "1" or host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(f"embedded mode listens on loopback only, not {host!r}: set DATABASE_URL and AMQP_URL "
+                          "(production mode), or CERES_DEMO_PUBLIC=1 for a public demonstration")
+
+
 def load_settings(service: str) -> Settings:
     """Settings of one service. Without DATABASE_URL/AMQP_URL, the embedded default (SQLite + filesystem bus)."""
     if service not in SERVICES and service != "gateway":
@@ -102,6 +176,9 @@ def load_settings(service: str) -> Settings:
     db_url = os.environ.get("DATABASE_URL") or os.environ.get(f"{service.upper()}_DATABASE_URL")
     amqp_url = os.environ.get("AMQP_URL")
     embedded = not (db_url and amqp_url)
+    if embedded and os.environ.get("CERES_TESTING") != "1":  # M7: never chosen silently
+        logging.getLogger(__name__).warning("%s: embedded mode (no DATABASE_URL/AMQP_URL): SQLite and a filesystem "
+                                            "bus under %s, loopback only, not for production", service, var_dir())
     if embedded and (db_url or amqp_url) and os.environ.get("CERES_ALLOW_MIXED") != "1":
         raise ConfigError("set both DATABASE_URL and AMQP_URL (production mode) or neither (embedded mode)")
     if not db_url:
@@ -124,9 +201,7 @@ def load_settings(service: str) -> Settings:
         jwks = f"http://127.0.0.1:{embedded_port('identity')}/.well-known/jwks.json" if embedded else None
         if jwks is None:
             raise ConfigError("JWKS_URL is required in production mode")
-    secret = os.environ.get("CERES_SECRET_KEY", "dev-only-secret")
-    if not embedded and secret == "dev-only-secret" and os.environ.get("CERES_TESTING") != "1":
-        raise ConfigError("CERES_SECRET_KEY is required in production mode")
+    secret = secret_key(embedded)
     return Settings(
         service=service,
         database_url=db_url,

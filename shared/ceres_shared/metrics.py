@@ -15,3 +15,20 @@ HTTP_LATENCY = Histogram(
 BUS_PUBLISHED = Counter("ceres_bus_published_total", "Events published from the outbox", ["service"])
 BUS_HANDLED = Counter("ceres_bus_handled_total", "Events handled by the consumer", ["service", "outcome"])
 OUTBOX_BACKLOG = Gauge("ceres_outbox_backlog", "Outbox rows not yet published", ["service"])
+
+
+def scrape_authorised(request) -> bool:
+    """M5: /metrics tells who uses what and how often: Prometheus presents CERES_METRICS_TOKEN as a bearer token;
+    without that setting, only a peer on this machine (embedded mode, a developer) may read the figures."""
+    import hmac
+    import ipaddress
+    import os
+
+    token = os.environ.get("CERES_METRICS_TOKEN", "")
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import correlation, errors
 from .auth import KeySet, check_permission
-from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS, scrape_authorised
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ def _install_probes(app: Flask, rt: Runtime) -> None:
 
     @app.get("/metrics")
     def metrics():
+        if not scrape_authorised(request):  # M5
+            return errors.problem(404, "Ressource introuvable.")
         return metrics_response()
 
 
@@ -245,6 +247,12 @@ def _install_cli(app: Flask, rt: Runtime) -> None:
         """Embedded mode: migrate, start relay + consumer threads, serve HTTP (one process per service)."""
         from werkzeug.serving import make_server
 
+        from .config import ConfigError, check_embedded_bind
+
+        try:
+            check_embedded_bind(host)  # M7: loopback only, unless a public demo says so
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
         rt.upgrade_database()
         _seed_demo(rt)
         rt.start_background()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
+from urllib.parse import quote
 
 import requests
 from flask import Flask, Response, request, stream_with_context
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ceres_shared import correlation, errors, logs
-from ceres_shared.config import SERVICES, embedded_port
-from ceres_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ceres_shared.config import SERVICES, ConfigError, embedded_port
+from ceres_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, scrape_authorised
 
 from . import web
 
@@ -22,8 +25,46 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "transfer-encoding", "upgrade", "host", "content-length"}
 
 
-# A service's own endpoints that are not part of its API: scraped inside the cluster, never proxied.
-INTERNAL_PATHS = frozenset({"metrics"})
+# A service's own endpoints that are not part of its API, never proxied: its figures (scraped inside the cluster,
+# M5) and embedded mode's demo tokens (M7; the demo log-in page asks identity directly). First path segment.
+INTERNAL_PATHS = frozenset({"metrics", "dev"})
+# What a client says about the way it came is replaced by what the trusted proxy chain says (M2).
+FORWARDING = {"forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+              "x-forwarded-prefix", "x-real-ip"}
+# Encoded « / », « \ » and « . » in the raw request line: a service could read another path than the one matched.
+_AMBIGUOUS = re.compile(r"%(2f|5c|2e)", re.IGNORECASE)
+
+
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def upstream_path(path: str, raw_uri: str | None) -> str | None:
+    """The service path to forward, as matched (M5): None when the request's path is ambiguous — an encoded
+    slash, backslash or dot, a dot segment, an empty segment, or a character that would end the path (« ? »,
+    « # ») or that no URL holds once decoded."""
+    raw_path = (raw_uri or "").split("?", 1)[0]
+    if _AMBIGUOUS.search(raw_path):
+        return None
+    segments = path.split("/")
+    if segments and segments[-1] == "":
+        segments = segments[:-1]  # a trailing slash
+    if any(s in ("", ".", "..") for s in segments) or any(c in path for c in "?#\\") or \
+            any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return None
+    return path
+
+
+def trusted_proxies() -> int:
+    """CERES_TRUSTED_PROXIES: how many proxies in front of the gateway add X-Forwarded-For/-Proto (the ingress
+    controller: 1); 0, the default, when clients reach the gateway directly (embedded mode, compose)."""
+    raw = os.environ.get("CERES_TRUSTED_PROXIES", "0")
+    try:
+        hops = int(raw)
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise ConfigError(f"CERES_TRUSTED_PROXIES must be a number of proxies (0, 1…), got {raw!r}")
+    return hops
 
 
 def service_urls() -> dict[str, str]:
@@ -34,9 +75,14 @@ def service_urls() -> dict[str, str]:
     return urls
 
 
-def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Flask:
+def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0, *, embedded: bool = False) -> Flask:
+    """`embedded`: started by embedded mode (python -m ceres_gateway), which alone may run without a strong
+    CERES_SECRET_KEY (M6)."""
     logs.configure("gateway", os.environ.get("LOG_LEVEL", "INFO"))
     app = Flask("gateway")
+    if hops := trusted_proxies():
+        # M2: the client's address and scheme as the trusted proxies saw them; whatever a client adds is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_BODY_BYTES", 10 * 1024 * 1024))
     urls = urls or service_urls()
     http = requests.Session()
@@ -44,7 +90,7 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
     http.mount("http://", adapter)
     http.mount("https://", adapter)
     errors.install(app)
-    web.register(app, urls, http, timeout)  # the pages for people: /, /connexion, /centres…
+    web.register(app, urls, http, timeout, embedded)  # the pages for people: /, /connexion, /centres…
 
     @app.before_request
     def _start():
@@ -80,9 +126,8 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
     def metrics():
         from ceres_shared.web import metrics_response
 
-        # For Prometheus, which scrapes the pod directly; not for the outside world through the Ingress (which
-        # adds these headers): the figures tell who uses what, how often.
-        if request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP"):
+        # For Prometheus with its token (M5): the figures tell who uses what, how often.
+        if not scrape_authorised(request):
             return errors.problem(404, "Ressource introuvable.")
         return metrics_response()
 
@@ -108,16 +153,21 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0) -> Fla
         base = urls.get(service)
         if base is None:
             return errors.problem(404, f"Service inconnu : {service}.")
-        if path.strip("/") in INTERNAL_PATHS:
+        forwarded = upstream_path(path, request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI"))
+        if forwarded is None:
+            return errors.problem(400, "Adresse invalide.")
+        if forwarded.split("/", 1)[0] in INTERNAL_PATHS:
             return errors.problem(404, "Ressource introuvable.")
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | FORWARDING}
         headers[CORRELATION_HEADER] = correlation.get()
+        # The client's address (from the trusted proxies, M2): the services trust the gateway alone.
         headers["X-Forwarded-For"] = request.remote_addr or ""
+        headers["X-Forwarded-Proto"] = request.scheme
         headers["X-Forwarded-Prefix"] = f"/api/{service}"
         try:
             upstream = http.request(
                 request.method,
-                f"{base}/{path}",
+                f"{base}/{quote(forwarded, safe=_PATH_SAFE)}",
                 params=request.query_string,
                 data=request.get_data(),
                 headers=headers,

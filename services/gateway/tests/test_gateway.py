@@ -82,12 +82,133 @@ def test_merged_openapi_prefixes_paths_and_names_the_missing_services(platform):
 
 
 def test_metrics_are_not_served_to_the_outside(platform):
-    """Prometheus scrapes each pod directly; through the Ingress (which adds X-Forwarded-For) or the API routes,
-    the metrics are not served."""
+    """Without CERES_METRICS_TOKEN, only a peer on this machine reads the gateway's figures (a forged
+    X-Forwarded-For changes nothing: no proxy is trusted here); a service's are never proxied under /api/."""
     direct = requests.get(f"{platform}/metrics")
     assert direct.status_code == 200
     assert "ceres_http_requests_total" in direct.text
-    assert requests.get(f"{platform}/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 404
+    assert requests.get(f"{platform}/metrics", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200
     proxied = requests.get(f"{platform}/api/sessions/metrics")
     assert proxied.status_code == 404
     assert proxied.json()["detail"] == "Ressource introuvable."
+
+
+def raw_get(base: str, path: str) -> tuple[int, str]:
+    """GET with the path exactly as written (requests would resolve « .. » and re-encode)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=5)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/api/sessions/metrics%3F", "/api/sessions/metrics%3Fx=1", "/api/sessions/x/../metrics",
+                                  "/api/sessions/./metrics", "/api/sessions/x/%2e%2e/metrics",
+                                  "/api/sessions/x%2F..%2Fmetrics", "/api/sessions/%2e/metrics",
+                                  "/api/sessions/metrics%23", "/api/sessions/x%5C..%5Cmetrics"])
+def test_no_encoding_or_dot_segment_reaches_a_service_metrics_m5(platform, path):
+    status, body = raw_get(platform, path)
+    assert status == 400, (path, status)
+    assert "ceres_http_requests_total" not in body and "Adresse invalide." in body
+
+
+def test_a_service_metrics_stay_hidden_under_any_spelling_m5(platform):
+    for path in ("/api/sessions/metrics/", "/api/sessions/metrics/x", "/api/sessions//metrics"):
+        status, body = raw_get(platform, path)
+        assert status in (404, 308) and "ceres_http_requests_total" not in body, path
+    # The ordinary routes still pass, with their encoded characters.
+    assert raw_get(platform, "/api/sessions/history/session/un%20id")[0] == 401
+
+
+def test_gateway_metrics_need_the_token_from_elsewhere_m5(monkeypatch):
+    monkeypatch.delenv("CERES_METRICS_TOKEN", raising=False)
+    remote = {"REMOTE_ADDR": "198.51.100.4"}
+    assert create_gateway(DOWN, timeout=1).test_client().get("/metrics", environ_base=remote).status_code == 404
+    monkeypatch.setenv("CERES_METRICS_TOKEN", "jeton-de-prometheus-assez-long-0123456789")
+    gateway = create_gateway(DOWN, timeout=1).test_client()
+    for headers in ({}, {"Authorization": "Bearer autre-chose"}, {"Authorization": "jeton-de-prometheus"}):
+        assert gateway.get("/metrics", headers=headers).status_code == 404  # loopback too, once a token is set
+    scraped = gateway.get("/metrics", environ_base=remote,
+                          headers={"Authorization": "Bearer jeton-de-prometheus-assez-long-0123456789"})
+    assert scraped.status_code == 200 and "ceres_http_requests_total" in scraped.get_data(as_text=True)
+
+
+DOWN = {name: "http://127.0.0.1:9" for name in ("establishments", "sessions", "candidates", "printing", "identity")}
+
+
+@pytest.fixture(scope="module")
+def echo():
+    """An upstream that says what it received: path, X-Forwarded-* headers."""
+    from flask import Flask, request
+
+    app = Flask("echo")
+
+    @app.route("/<path:path>", methods=["GET", "POST", "OPTIONS"])
+    def any_path(path):
+        return {"path": request.path, "xff": request.headers.get("X-Forwarded-For"),
+                "proto": request.headers.get("X-Forwarded-Proto"), "real_ip": request.headers.get("X-Real-IP")}
+
+    served = Served(app)
+    yield {name: served.url for name in DOWN}
+    served.close()
+
+
+def test_dev_routes_are_never_proxied_m7(echo):
+    gateway = create_gateway(echo, timeout=5).test_client()
+    for method, path in (("POST", "/api/identity/dev/tokens"), ("GET", "/api/identity/dev/"),
+                         ("POST", "/api/sessions/dev/tokens"), ("POST", "/api/identity/dev")):
+        answer = gateway.open(path, method=method, json={"role": "admin"})
+        assert answer.status_code in (404, 405), (method, path, answer.status_code)
+        assert "path" not in (answer.get_json(silent=True) or {})
+    assert gateway.get("/api/identity/devices").get_json()["path"] == "/devices"  # only the « dev » segment
+
+
+@pytest.mark.parametrize("hops, remote, sent, seen", [
+    (0, "198.51.100.7", None, "198.51.100.7"),
+    (0, "198.51.100.7", "203.0.113.50", "198.51.100.7"),  # no proxy trusted: the client's header is ignored
+    (1, "10.0.0.1", "198.51.100.7", "198.51.100.7"),  # the ingress's word
+    (1, "10.0.0.1", "203.0.113.50, 198.51.100.7", "198.51.100.7"),  # the client's own claim before it is ignored
+])
+def test_the_services_get_the_client_address_from_the_trusted_proxies_only_m2(monkeypatch, echo, hops, remote,
+                                                                               sent, seen):
+    monkeypatch.setenv("CERES_TRUSTED_PROXIES", str(hops))
+    gateway = create_gateway(echo, timeout=5).test_client()
+    headers = {"X-Real-IP": "203.0.113.51", "X-Forwarded-Proto": "https"}
+    if sent:
+        headers["X-Forwarded-For"] = sent
+    got = gateway.get("/api/identity/auth/x", headers=headers, environ_base={"REMOTE_ADDR": remote}).get_json()
+    assert got["xff"] == seen and got["real_ip"] is None
+    assert got["proto"] == ("https" if hops else "http")
+
+
+def test_two_visitors_have_their_own_address_limit_at_identity_m2(monkeypatch, infra, amqp_url, issuer):
+    """Real identity (counting failed log-ins per address, trusting the gateway) behind the gateway, behind one
+    ingress: one visitor locked out does not lock out another, whatever X-Forwarded-For a visitor forges."""
+    from ceres_identity.app import create_app as identity_app
+    from ceres_identity.testing import build_identity
+
+    runtime = build_identity(infra, amqp_url, issuer, "smtp://127.0.0.1:9", ip_max_requests=3, trust_proxy=True)
+    identity = Served(identity_app(runtime))
+    monkeypatch.setenv("CERES_TRUSTED_PROXIES", "1")
+    gateway = create_gateway({**DOWN, "identity": identity.url}, timeout=5).test_client()
+    ingress = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def login(n: int, xff: str) -> int:
+        return gateway.post("/api/identity/auth/login", json={"email": f"inconnu{n}@ceres.test", "password": "x"},
+                            headers={"X-Forwarded-For": xff}, environ_base=ingress).status_code
+
+    try:
+        assert [login(n, "198.51.100.1") for n in range(3)] == [401, 401, 401]
+        assert login(3, "198.51.100.1") == 429
+        assert login(4, "203.0.113.9, 198.51.100.1") == 429  # a forged first hop does not free visitor 1
+        assert login(5, "198.51.100.2") == 401  # visitor 2 has its own count
+        assert login(6, "198.51.100.1, 198.51.100.2") == 401  # and cannot be made to spend visitor 1's
+    finally:
+        identity.close()
+        runtime.stop_background()
+        runtime.engine.dispose()

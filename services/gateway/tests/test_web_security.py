@@ -107,14 +107,91 @@ def test_after_login_only_local_paths_are_followed(app):
             assert safe_next(target) == "/tableau-de-bord", target
 
 
+STRONG = "k8J2m-Qw0rZ7pL4nX9vB3cT6yH1sD5fG"  # 32 characters, not a default
+
+
 def test_production_refuses_the_development_secret(monkeypatch):
     monkeypatch.delenv("CERES_SECRET_KEY", raising=False)
     monkeypatch.setenv("AMQP_URL", "amqp://broker")
     monkeypatch.setenv("CERES_TESTING", "0")
     with pytest.raises(security.ConfigError):
         security.secret_key()
-    monkeypatch.setenv("CERES_SECRET_KEY", "s3cret")
-    assert security.secret_key() == "s3cret"
+    monkeypatch.setenv("CERES_SECRET_KEY", STRONG)
+    assert security.secret_key() == STRONG
+
+
+@pytest.mark.parametrize("weak", ["dev-only-secret", "CHANGE_ME", "changeme", "secret", "s3cret",
+                                  "dev-only-insecure-secret-key", "x" * 64, "CHANGE_ME" + "0" * 40])
+def test_the_gateway_refuses_a_weak_secret_whenever_embedded_mode_did_not_start_it_m6(monkeypatch, weak):
+    """The Kubernetes gateway has no AMQP_URL: it used to fall back to dev-only-secret, a key everyone knows."""
+    monkeypatch.delenv("AMQP_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CERES_TESTING", "0")
+    monkeypatch.delenv("CERES_SECRET_KEY", raising=False)
+    with pytest.raises(security.ConfigError, match="CERES_SECRET_KEY"):
+        create_app(DOWN, timeout=1)
+    monkeypatch.setenv("CERES_SECRET_KEY", weak)
+    with pytest.raises(security.ConfigError, match="CERES_SECRET_KEY"):
+        create_app(DOWN, timeout=1)
+    monkeypatch.setenv("CERES_SECRET_KEY", STRONG)
+    assert create_app(DOWN, timeout=1).secret_key == STRONG
+
+
+def test_embedded_gateway_without_a_secret_makes_a_random_one_per_var_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("CERES_TESTING", "0")
+    monkeypatch.delenv("CERES_SECRET_KEY", raising=False)
+    monkeypatch.setenv("CERES_VAR_DIR", str(tmp_path))
+    first = create_app(DOWN, timeout=1, embedded=True).secret_key
+    assert len(first) >= 32 and first != "dev-only-secret"
+    assert create_app(DOWN, timeout=1, embedded=True).secret_key == first  # the six processes share it
+
+
+@pytest.mark.parametrize("host, allowed", [("127.0.0.1", True), ("::1", True), ("localhost", True),
+                                           ("0.0.0.0", False), ("192.0.2.10", False), ("::", False),
+                                           ("ceres.example.org", False)])
+def test_embedded_mode_listens_on_loopback_unless_a_public_demo_m7(monkeypatch, host, allowed):
+    from ceres_shared.config import check_embedded_bind
+
+    monkeypatch.delenv("CERES_DEMO_PUBLIC", raising=False)
+    if allowed:
+        check_embedded_bind(host)
+    else:
+        with pytest.raises(security.ConfigError, match="CERES_DEMO_PUBLIC=1"):
+            check_embedded_bind(host)
+    monkeypatch.setenv("CERES_DEMO_PUBLIC", "1")
+    check_embedded_bind(host)
+
+
+def test_python_m_ceres_gateway_refuses_a_public_bind_m7(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CERES_DEMO_PUBLIC", "AMQP_URL", "DATABASE_URL")}
+    env["CERES_VAR_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "ceres_gateway", "--host", "0.0.0.0", "--port", "0"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "CERES_DEMO_PUBLIC=1" in done.stderr
+
+
+@pytest.mark.parametrize("hops, proto, tls", [(0, None, False), (0, "https", False), (1, "https", True),
+                                              (1, "http", False)])
+def test_hsts_and_secure_cookie_behind_the_trusted_proxy_only(monkeypatch, hops, proto, tls):
+    """Behind the ingress (one trusted proxy), X-Forwarded-Proto says TLS; sent by a client that reaches the
+    gateway directly, it says nothing."""
+    monkeypatch.setenv("CERES_TRUSTED_PROXIES", str(hops))
+    headers = {"X-Forwarded-Proto": proto, "X-Forwarded-For": "198.51.100.3"} if proto else {}
+    answer = create_app(DOWN, timeout=1).test_client().get("/connexion", headers=headers)
+    assert ("Secure" in answer.headers["Set-Cookie"]) is tls
+    assert (answer.headers.get("Strict-Transport-Security") == security.HSTS) is tls
+    if tls:
+        assert "max-age=31536000" in security.HSTS
+
+
+def test_direct_tls_sends_hsts(app):
+    answer = app.test_client().get("/connexion", base_url="https://ceres.example")
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in app.test_client().get("/connexion").headers
 
 
 @pytest.mark.parametrize("service_status, page_status", [(400, 400), (403, 403), (404, 404), (409, 409), (413, 413),

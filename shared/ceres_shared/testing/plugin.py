@@ -8,6 +8,11 @@ import pytest
 from .infra import Infra, InfraUnavailable, discover
 
 
+def pytest_configure(config):
+    # Tests run without production secrets, also those that need no server (config.secret_key).
+    os.environ.setdefault("CERES_TESTING", "1")
+
+
 @pytest.fixture(scope="session")
 def infra() -> Infra:
     os.environ.setdefault("CERES_TESTING", "1")

@@ -52,12 +52,13 @@ def _page_of_the_form(path: str) -> str:
     return _parent_page(path)
 
 
-def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: float = 30.0) -> None:
+def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: float = 30.0,
+             embedded: bool = False) -> None:
     from . import auth_views, establishments, pages  # noqa: F401  (their routes join the blueprint)
     from . import centre_account, centre_sessions  # noqa: F401  (the centres' journeys: I1-I3, S1-S8)
     from . import agent_routes  # noqa: F401  (the agents' journeys: sessions, printing, agréments, pilotage)
 
-    security.configure(app)
+    security.configure(app, embedded)
     formatting.install(app)
     app.extensions["ceres_web_client"] = ServiceClient(urls, http, timeout)
     if absent := assets.missing():

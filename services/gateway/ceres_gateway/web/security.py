@@ -1,15 +1,18 @@
 """The web pages' protections: the session cookie (HttpOnly, SameSite=Lax, Secure when the request came over
-TLS), a CSRF token on every form, and a strict Content-Security-Policy (no inline script or style at all)."""
+TLS, 12 hours idle at most), HSTS over TLS, a CSRF token on every form, and a strict Content-Security-Policy (no
+inline script or style at all)."""
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 import os
 import secrets
 
 from flask import Flask, abort, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from ceres_shared.config import ConfigError
+from ceres_shared import config
+from ceres_shared.config import ConfigError  # noqa: F401  (raised by secret_key)
 
 CSRF_FIELD = "csrf_token"
 CSP = "; ".join([
@@ -41,23 +44,23 @@ class TlsAwareSessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
-def secret_key() -> str:
-    secret = os.environ.get("CERES_SECRET_KEY")
-    if secret:
-        return secret
-    if os.environ.get("AMQP_URL") and os.environ.get("CERES_TESTING") != "1":
-        raise ConfigError("CERES_SECRET_KEY is required in production mode (it signs the web session cookie)")
-    return "dev-only-secret"
+def secret_key(embedded: bool = False) -> str:
+    """The key that signs the session cookie: shared config's check (M6); `embedded` only when started by
+    embedded mode (python -m ceres_gateway), never under gunicorn."""
+    return config.secret_key(embedded)
 
 
-def configure(app: Flask) -> None:
-    app.secret_key = app.secret_key or secret_key()
+def configure(app: Flask, embedded: bool = False) -> None:
+    app.secret_key = app.secret_key or secret_key(embedded)
     app.session_interface = TlsAwareSessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME="ceres_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("CERES_SECURE_COOKIES") == "1",
+        # L1: a session idle for 12 hours is over (every request renews the cookie), not 31 days.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SESSION_REFRESH_EACH_REQUEST=True,
     )
 
 
@@ -78,9 +81,14 @@ def check_csrf() -> None:
         abort(400, description="csrf")
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:  # over TLS, directly or per the trusted proxy's X-Forwarded-Proto: never plain HTTP again
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if response.mimetype == "text/html":
         # Pages hold personal data and tokens' effects: never kept by shared caches nor the back button's cache.
         response.headers.setdefault("Cache-Control", "no-store")
