@@ -195,8 +195,6 @@ def check_reprint(rt, db: Session, principal: Principal, *, number: str, candida
     if region is None:
         errors["departement"] = ["Département inconnu (code INSEE : 01 à 95, 2A, 2B, 971 à 976)."]
     candidate = db.get(CandidateCopy, candidate_id)
-    if candidate is None:
-        errors["candidate_id"] = ["Candidat inconnu : créez ou retrouvez sa fiche dans le module Candidats (C1)."]
     titre = db.get(TitreCopy, (titre_code, titre_version))
     if titre is None:
         errors["titre_version"] = ["Cette version du titre n'est pas au catalogue (code et date de l'arrêté)."]
@@ -205,13 +203,46 @@ def check_reprint(rt, db: Session, principal: Principal, *, number: str, candida
             check_original_date(issued_on, titre_version=titre.version_date, today=rt.printing.now().date())
         except RuleViolation as exc:
             errors["issued_on"] = [exc.message]
+    if not errors and not principal.covers_location(departement, region):  # the département sent, not the person
+        raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
+    if candidate is None or not covers_candidate(db, principal, candidate):
+        # I4: a person out of the agent's scope is answered as an unknown number (its existence is not revealed).
+        errors["candidate_id"] = ["Candidat inconnu : créez ou retrouvez sa fiche dans le module Candidats (C1)."]
     if errors:
         raise ApiError(422, "Certaines données sont invalides.", errors=errors)
-    if not principal.covers_location(departement, region):
-        raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
     if db.get(Document, number) is not None:
         raise _number_taken(number)
     return CheckedReprint(number, departement, region, issued_on, candidate, titre)
+
+
+def covers_candidate(db: Session, principal: Principal, candidate: CandidateCopy) -> bool:
+    """I4 on our copy of a person: national agents; the agent of the département (or région) where the person
+    lives; or of a session the person sat (as the candidates service decides who sees a record)."""
+    if principal.national:
+        return True
+    departement = address_departement(candidate.address)
+    if departement and principal.covers_location(departement, REGION_OF_DEPARTEMENT.get(departement)):
+        return True
+    sat_here = (select(Candidacy.id).join(ValidatedSession, ValidatedSession.session_id == Candidacy.session_id)
+                .where(Candidacy.candidate_id == candidate.candidate_id, scope_filter(principal)).limit(1))
+    return db.scalar(sat_here) is not None
+
+
+def address_departement(address: dict | None) -> str | None:
+    """The département of a French postal address, from its postcode (97x overseas; 200-201 Corse-du-Sud, else
+    Haute-Corse); None abroad or without a postcode."""
+    if not address or (address.get("country") or "FRANCE").upper() != "FRANCE":
+        return None
+    code = (address.get("code_postal") or "").replace(" ", "")
+    if len(code) != 5 or not code.isdigit():
+        return None
+    if code.startswith("97"):
+        departement = code[:3]
+    elif code.startswith("20"):
+        departement = "2A" if code[2] in "01" else "2B"
+    else:
+        departement = code[:2]
+    return departement if departement in REGION_OF_DEPARTEMENT else None
 
 
 def _number_taken(number: str) -> Conflict:
