@@ -558,6 +558,7 @@ def test_rabbitmq_defaults_to_quorum_queues_on_ceres_vhost():
 # ---------------------------------------------------------------------------
 # Docker Compose
 # ---------------------------------------------------------------------------
+REQUIRED = "<required>"
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 
@@ -568,6 +569,8 @@ def interpolate(value: str) -> str:
         name, operator, argument = match.groups()
         if operator in (":-", "-"):
             return argument
+        if operator in (":?", "?"):
+            return REQUIRED  # compose refuses to start without it
         raise AssertionError(f"${{{name}}} has no default value")
 
     return _INTERPOLATION.sub(substitute, value)
@@ -1058,3 +1061,121 @@ def test_gunicorn_access_log_is_json(monkeypatch):
     assert record["path"] == "/api/sessions"
     assert record["request_id"] == "abc-123"
     assert record["duration_ms"] == 12
+
+
+# ---------------------------------------------------------------------------
+# Issue 12: who reaches the pods (M2), metrics with a token (M5), no placeholder secret (M6)
+# ---------------------------------------------------------------------------
+PROMETHEUS_FILE = DEPLOY / "prometheus" / "scrape-ceres.yaml"
+INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
+INGRESS_POD = {"app.kubernetes.io/name": "ingress-nginx"}
+
+
+def pod_labels(objects: list[dict], name: str) -> dict:
+    return find(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+
+
+def matches(selector: dict | None, labels: dict) -> bool:
+    """A NetworkPolicy label selector (matchLabels only; {} selects everything)."""
+    assert not (selector or {}).get("matchExpressions"), "keep the selectors to matchLabels"
+    return all(labels.get(k) == v for k, v in (selector or {}).get("matchLabels", {}).items())
+
+
+def admits(objects: list[dict], target: dict, source: dict, namespace: dict, port: int) -> bool:
+    """Whether the NetworkPolicies of the ceres namespace let a pod labelled `source`, in a namespace labelled
+    `namespace`, open `port` on a pod labelled `target` (a pod no policy selects accepts everything)."""
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy" and matches(o["spec"]["podSelector"], target)
+                and "Ingress" in o["spec"].get("policyTypes", ["Ingress"])]
+    if not policies:
+        return True
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            ports = [resolve_port({"containers": [{"ports": [{"name": "http", "containerPort": WEB_PORT}]}]},
+                                  p["port"]) for p in rule.get("ports", [])]
+            if ports and port not in ports:
+                continue
+            for peer in rule.get("from", []):
+                assert "ipBlock" not in peer
+                in_namespace = (matches(peer["namespaceSelector"], namespace) if "namespaceSelector" in peer
+                                else namespace.get("kubernetes.io/metadata.name") == NAMESPACE)
+                if in_namespace and matches(peer.get("podSelector"), source):
+                    return True
+    return False
+
+
+def test_network_policies_let_only_the_gateway_and_own_worker_reach_a_service(k8s_objects):
+    ceres = {"kubernetes.io/metadata.name": NAMESPACE}
+    gateway = pod_labels(k8s_objects, "gateway-web")
+    for svc in DB_SERVICES:
+        web = pod_labels(k8s_objects, f"{svc}-web")
+        assert admits(k8s_objects, web, gateway, ceres, WEB_PORT), svc
+        assert admits(k8s_objects, web, pod_labels(k8s_objects, f"{svc}-worker"), ceres, WEB_PORT), svc
+        assert not admits(k8s_objects, web, gateway, ceres, 5432), f"{svc}: only the http port"
+        assert not admits(k8s_objects, web, INGRESS_POD, INGRESS_NAMESPACE, WEB_PORT), f"{svc} behind the ingress"
+        assert not admits(k8s_objects, web, {"app": "anything"}, {"kubernetes.io/metadata.name": "other"},
+                          WEB_PORT), f"{svc} from another namespace"
+        assert not admits(k8s_objects, web, {"app": "debug"}, ceres, WEB_PORT), f"{svc}: an unknown pod of ceres"
+        for other in DB_SERVICES:
+            if other != svc and svc != "identity":  # identity serves its public keys to every CERES pod
+                for part in ("web", "worker"):
+                    assert not admits(k8s_objects, web, pod_labels(k8s_objects, f"{other}-{part}"), ceres,
+                                      WEB_PORT), f"{other}-{part} -> {svc}"
+    identity = pod_labels(k8s_objects, "identity-web")
+    for svc in DB_SERVICES:
+        assert admits(k8s_objects, identity, pod_labels(k8s_objects, f"{svc}-worker"), ceres, WEB_PORT), "JWKS"
+
+
+def test_network_policies_let_only_the_ingress_reach_the_gateway_and_prometheus_scrape(k8s_objects):
+    ceres = {"kubernetes.io/metadata.name": NAMESPACE}
+    monitoring, prometheus = {"kubernetes.io/metadata.name": "monitoring"}, {"app.kubernetes.io/name": "prometheus"}
+    gateway = pod_labels(k8s_objects, "gateway-web")
+    assert admits(k8s_objects, gateway, INGRESS_POD, INGRESS_NAMESPACE, WEB_PORT)
+    assert not admits(k8s_objects, gateway, pod_labels(k8s_objects, "sessions-worker"), ceres, WEB_PORT)
+    assert not admits(k8s_objects, gateway, {"app": "x"}, {"kubernetes.io/metadata.name": "other"}, WEB_PORT)
+    for svc in SERVICES:
+        assert admits(k8s_objects, pod_labels(k8s_objects, f"{svc}-web"), prometheus, monitoring, WEB_PORT), svc
+    selected = [o["spec"]["podSelector"] for o in k8s_objects if o["kind"] == "NetworkPolicy"]
+    for deployment in (o for o in k8s_objects if o["kind"] == "Deployment" and any(
+            c.get("ports") for c in pod_spec(o)["containers"])):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert any(matches(s, labels) for s in selected), f"{deployment['metadata']['name']} has no policy"
+
+
+def test_gateway_trusts_the_ingress_alone_for_the_client_address(k8s_objects):
+    for svc in SERVICES:
+        (web,) = [c for c in pod_spec(find(k8s_objects, "Deployment", f"{svc}-web"))["containers"]
+                  if c["name"] == "web"]
+        env = {e["name"]: e.get("value") for e in web.get("env", [])}
+        keys = check_env(web, svc, k8s_objects)
+        assert env.get("CERES_TRUSTED_PROXIES") == ("1" if svc == "gateway" else None), svc
+        assert "CERES_TRUSTED_PROXIES" not in find(k8s_objects, "ConfigMap", "ceres-config")["data"]
+        assert "CERES_METRICS_TOKEN" in keys, f"{svc}: /metrics needs the token"
+
+
+def test_prometheus_scrapes_the_web_pods_with_the_metrics_token(k8s_objects):
+    (job,) = yaml.safe_load(PROMETHEUS_FILE.read_text())["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["authorization"]["type"] == "Bearer" and job["authorization"]["credentials_file"]
+    (discovery,) = job["kubernetes_sd_configs"]
+    assert discovery["role"] == "pod" and discovery["namespaces"]["names"] == [NAMESPACE]
+    keep = {tuple(r["source_labels"]): r["regex"] for r in job["relabel_configs"] if r.get("action") == "keep"}
+    assert keep[("__meta_kubernetes_pod_label_app_kubernetes_io_part_of",)] == "ceres"
+    assert keep[("__meta_kubernetes_pod_label_app_kubernetes_io_component",)] == "web"
+    assert keep[("__meta_kubernetes_pod_container_port_name",)] == "http"
+    for svc in SERVICES:
+        deployment = find(k8s_objects, "Deployment", f"{svc}-web")
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "web"
+        # No annotation-based scraping: a generic job would come without the token and read 404s.
+        assert "prometheus.io/scrape" not in deployment["spec"]["template"]["metadata"].get("annotations", {})
+
+
+def test_placeholder_secrets_cannot_start_a_service(k8s_objects, compose):
+    """CHANGE_ME and the compose file's former default are refused by every service at start (M6)."""
+    from ceres_shared.config import weak_secret_reason
+
+    common = find(k8s_objects, "Secret", "ceres-common")["stringData"]
+    assert weak_secret_reason(common["CERES_SECRET_KEY"]) is not None
+    assert weak_secret_reason("dev-only-insecure-secret-key") is not None
+    for name, service in compose["services"].items():
+        if "CERES_SECRET_KEY" in service.get("environment", {}):
+            assert interpolate(str(service["environment"]["CERES_SECRET_KEY"])) == REQUIRED, name
