@@ -3,12 +3,9 @@ first wins, the second gets 409 with the reason — on PostgreSQL and on SQLite 
 each. The requests overlap (ceres_shared.testing.concurrency.race)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from ceres_shared.config import BusSettings, Settings
-from ceres_shared.testing.concurrency import race
+from ceres_shared.testing.concurrency import BACKENDS, race, settings_on
 from ceres_establishments.adapters.company_register import ApiCompanyRegister
 from ceres_establishments.app import create_app
 from ceres_establishments.bootstrap import bootstrap
@@ -20,14 +17,9 @@ from est_data import LYON_SIRET
 LYON_3E = site_id_for(LYON_SIRET, 1)
 
 
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, infra, issuer, register_api, tmp_path_factory):
-    if request.param == "postgresql":
-        url = infra.new_database(f"estconc{uuid.uuid4().hex[:6]}")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('est-conc') / 'establishments.db'}"
-    settings = Settings(service="establishments", database_url=url, jwks_url=None,
-                        bus=BusSettings(url="amqp://guest:guest@127.0.0.1:1/"))  # the relay is not started
+    settings = settings_on(request.param, "establishments", infra, tmp_path_factory)
     register = ApiCompanyRegister(register_api.url, timeout=(0.5, 1.0), retries=1, backoff=0.01)
     runtime = bootstrap(settings, jwks=issuer.jwks(), company_register=register)
     runtime.upgrade_database()

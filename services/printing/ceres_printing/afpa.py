@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .domain.rules import RuleViolation, check_status_change
@@ -13,7 +14,7 @@ from .models import Batch, Candidacy, Document, PrintItem, PrintRequest
 
 
 def acknowledge(rt, db: Session, principal: Principal, batch_id: str, sha256: str) -> Batch:
-    batch = db.get(Batch, batch_id)
+    batch = lock_for_update(db, Batch, batch_id)  # two receptions at once: the second sees the first's
     if batch is None or batch.status == "building":
         raise NotFound("Lot inconnu.")
     if sha256.lower() != batch.sha256:
@@ -34,7 +35,8 @@ def report_statuses(rt, db: Session, principal: Principal, reports: list[dict]) 
     errors, targets = {}, []
     for index, report in enumerate(reports):
         item = db.scalars(select(PrintItem).where(PrintItem.batch_id == report["batch_id"],
-                                                  PrintItem.document_number == report["document_number"])).first()
+                                                  PrintItem.document_number == report["document_number"])
+                          .with_for_update()).first()  # locked: a concurrent report of it waits, then sees ours
         if item is None:
             errors[str(index)] = {"document_number": [
                 f"Numéro {report['document_number']} inconnu dans le lot {report['batch_id']}."]}

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from ceres_shared.auth import current_principal, require
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import NotFound
 from ceres_shared.web import db, runtime
 
@@ -135,13 +136,19 @@ def preview(session_id, candidate_id, number):
     return _pdf(pdf, f"apercu-{number}.pdf")
 
 
+def _locked(session, candidacy: Candidacy) -> Candidacy:
+    """The candidacy read afresh and locked until the commit: two « Envoyer pour impression » at once queue one
+    request, the second is refused by P5 as a repeat."""
+    return lock_for_update(session, Candidacy, candidacy.id)
+
+
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/verification", methods=["POST"])
 @agent.arguments(VerifySchema)
 @require("print.verify")
 def verify(_body, session_id, candidate_id):
     """P3: « Données vérifiées et conformes »."""
     session, principal = db(), current_principal()
-    candidacy = services.scoped_candidacy(session, principal, session_id, candidate_id)
+    candidacy = _locked(session, services.scoped_candidacy(session, principal, session_id, candidate_id))
     services.verify(runtime(), session, principal, candidacy)
     session.commit()
     return services.candidacy_state(session, candidacy)
@@ -153,7 +160,7 @@ def verify(_body, session_id, candidate_id):
 def request_print(body, session_id, candidate_id):
     """P3 « Envoyer pour impression » / P5 duplicata; answers with the next candidate to open."""
     session, principal = db(), current_principal()
-    candidacy = services.scoped_candidacy(session, principal, session_id, candidate_id)
+    candidacy = _locked(session, services.scoped_candidacy(session, principal, session_id, candidate_id))
     req = services.request_print(runtime(), session, principal, candidacy, body["kind"])
     session.commit()
     _, following = services.neighbours(session, candidacy)

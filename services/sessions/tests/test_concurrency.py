@@ -4,14 +4,12 @@ overlap: ceres_shared.testing.concurrency.race holds each until the other has re
 its lock)."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from ceres_shared.config import BusSettings, Settings
-from ceres_shared.testing.concurrency import race
+from ceres_shared.testing.concurrency import BACKENDS, race, settings_on
 from ceres_sessions.app import create_app
 from ceres_sessions.bootstrap import bootstrap
 from ceres_sessions.models import Transition
@@ -19,16 +17,10 @@ from ceres_sessions.models import Transition
 from .test_session_walk import make_jure
 
 
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def rt(request, infra, issuer, tmp_path_factory):
     """The sessions runtime on either database (the conftest's fixtures — client, catalogue, world — follow)."""
-    if request.param == "postgresql":
-        url = infra.new_database(f"sessconc{uuid.uuid4().hex[:6]}")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('sess-sqlite') / 'sessions.db'}"
-    settings = Settings(service="sessions", database_url=url, jwks_url=None,
-                        bus=BusSettings(url="amqp://guest:guest@127.0.0.1:1/"))  # the relay is not started
-    runtime = bootstrap(settings, jwks=issuer.jwks())
+    runtime = bootstrap(settings_on(request.param, "sessions", infra, tmp_path_factory), jwks=issuer.jwks())
     runtime.upgrade_database()
     yield runtime
     runtime.engine.dispose()

@@ -50,3 +50,21 @@ def race(rt, first: Callable, second: Callable, *, hold: float = 2.0) -> list:
     finally:
         del rt.audit.record  # the class's method again
     return results
+
+
+BACKENDS = ("postgresql", "sqlite")
+
+
+def settings_on(backend: str, service: str, infra, tmp_path_factory):
+    """Settings of `service` on a fresh PostgreSQL database or a SQLite file (embedded mode's database); the bus is
+    never reached (the relay is not started)."""
+    import uuid
+
+    from ..config import BusSettings, Settings
+
+    if backend == "postgresql":
+        url = infra.new_database(f"{service[:6]}conc{uuid.uuid4().hex[:6]}")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp(f'{service}-conc') / f'{service}.db'}"
+    return Settings(service=service, database_url=url, jwks_url=None,
+                    bus=BusSettings(url="amqp://guest:guest@127.0.0.1:1/"))

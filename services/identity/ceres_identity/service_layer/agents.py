@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
 from .. import mails
@@ -90,8 +91,8 @@ def list_agents(session: Session) -> list[dict]:
     return [agent_dict(a) for a in rows]
 
 
-def _agent(session: Session, agent_id: str) -> Account:
-    account = session.get(Account, agent_id)
+def _agent(session: Session, agent_id: str, *, lock: bool = False) -> Account:
+    account = lock_for_update(session, Account, agent_id) if lock else session.get(Account, agent_id)
     if account is None or account.kind != "agent":
         raise NotFound("Cet agent n'existe pas.")
     return account
@@ -102,7 +103,7 @@ def get_agent(session: Session, agent_id: str) -> dict:
 
 
 def update_agent(rt, session: Session, principal: Principal, agent_id: str, data: dict) -> dict:
-    account = _agent(session, agent_id)
+    account = _agent(session, agent_id, lock=True)  # a deactivation and a reactivation at once: one after the other
     before = public_account(account)
     profile = data.get("profile", account.agent_role)
     deps = sorted(set(data["departements"])) if "departements" in data else account.departements

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceres_shared.auth import Principal
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..context import now
@@ -117,7 +118,8 @@ def attach(rt, session: Session, principal: Principal, siret: str, typed_code: s
     account_key, siret_key = limits.key_for("attach", account.id), limits.key_for("attach-siret", siret)
     limits.ensure_open(session, account_key, siret_key)
     centre = session.get(Centre, siret)
-    row = session.get(ActivationCode, siret) if centre else None
+    # locked: two accounts typing the same code at once — the second finds it used (one gestionnaire, I2)
+    row = lock_for_update(session, ActivationCode, siret) if centre else None
     expected = rt.identity.codes.open(row.sealed, siret) if row else codes.new_code()
     if centre is None or not hmac.compare_digest(expected.encode(), codes.normalize(typed_code).encode()):
         remaining = limits.count(session, account_key, limit=cfg.attach_max_failures, window=cfg.attach_block)
