@@ -9,6 +9,34 @@ from pythonjsonlogger.json import JsonFormatter
 from . import correlation
 
 
+MAX_MESSAGE = 2_000  # characters of a log message kept
+MAX_TRACE = 8_000  # characters of a traceback kept: its start and its end, where the error is
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` at most about `limit` characters: its first quarter and its end, with what was cut counted."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit // 4, limit - limit // 4
+    return f"{text[:head]}\n[... {len(text) - head - tail} caractères coupés ...]\n{text[-tail:]}"
+
+
+class _BoundedJsonFormatter(JsonFormatter):
+    """A log line stays readable and small whatever the error (a 1 KB body once made a 95 KB line, M3)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if len(message) > MAX_MESSAGE:
+            record.msg, record.args = clip(message, MAX_MESSAGE), None
+        return super().format(record)
+
+    def formatException(self, ei):
+        return clip(super().formatException(ei), MAX_TRACE)
+
+    def formatStack(self, stack_info):
+        return clip(super().formatStack(stack_info), MAX_TRACE)
+
+
 class _ContextFilter(logging.Filter):
     def __init__(self, service: str):
         super().__init__()
@@ -26,7 +54,7 @@ def configure(service: str, level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        _BoundedJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
             rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
         )

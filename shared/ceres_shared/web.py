@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 import click
@@ -77,6 +78,10 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
         if action is not None:
             check_permission(action)
         if request.is_json and request.content_length:
+            # Before anything parses or walks it: a deeply nested body exhausts the recursion of json and of
+            # every walk over it (a 1 KB body 500 levels deep was a 500).
+            if nesting_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+                return errors.problem(400, "Le corps de la requête est trop imbriqué.", code="too_deep")
             bad = _unstorable_text(request.get_json(silent=True))
             if bad is not None:
                 return errors.problem(422, "Certaines données sont invalides.",
@@ -118,20 +123,44 @@ def _storable(text: str) -> bool:
 
 def _unstorable_text(body) -> str | None:
     """The top-level field holding text no database can store (NUL, unpaired UTF-16 surrogates from JSON
-    escapes), or "_schema" when it is the body itself; None when all is storable."""
+    escapes), or "_schema" when it is the body itself; None when all is storable. Iterative: no depth exhausts it."""
 
     def bad(value) -> bool:
-        if isinstance(value, str):
-            return not _storable(value)
-        if isinstance(value, dict):
-            return any(bad(k) or bad(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(bad(v) for v in value)
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                if not _storable(item):
+                    return True
+            elif isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
         return False
 
     if isinstance(body, dict):
         return next((str(k) if _storable(str(k)) else "_schema" for k, v in body.items() if bad(k) or bad(v)), None)
     return "_schema" if bad(body) else None
+
+
+MAX_JSON_DEPTH = 32  # the deepest body of the APIs is 3 levels (M3)
+# A string, to its closing quote or to the end when it has none (possessive: one pass, never a re-scan).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text go, counted without parsing it (no recursion): the brackets
+    outside its strings."""
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKET):
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _install_probes(app: Flask, rt: Runtime) -> None:
