@@ -95,6 +95,17 @@ class NotFound(ApiError):
         super().__init__(404, detail, **kw)
 
 
+class TooManyRequests(ApiError):
+    """429 with the wait: `retry_after` seconds in the body and in the Retry-After header (L6)."""
+
+    def __init__(self, detail: str, retry_after: int, **kw):
+        super().__init__(429, detail, retry_after=max(1, int(retry_after)), **kw)
+
+
+# A 429 that did not say how long to wait (werkzeug's own, say) still tells a client when to try again.
+DEFAULT_RETRY_AFTER = 60
+
+
 class Forbidden(ApiError):
     def __init__(self, detail: str = "Vous n'avez pas les droits pour cette action.", **kw):
         super().__init__(403, detail, **kw)
@@ -111,7 +122,10 @@ def problem(status: int, detail: str, *, errors=None, code=None, **extra) -> Res
     cid = correlation.get()
     if cid:
         body["correlation_id"] = cid
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
+    if status == 429:  # L6: every 429 says when to try again
+        response.headers["Retry-After"] = str(body.get("retry_after") or DEFAULT_RETRY_AFTER)
+    return response
 
 
 def install(app: Flask) -> None:
@@ -150,6 +164,7 @@ def install(app: Flask) -> None:
             405: "Cette méthode n'est pas autorisée sur cette adresse.",
             413: "La requête est trop volumineuse.",
             415: "Type de contenu non pris en charge.",
+            429: "Trop de requêtes : veuillez réessayer dans une minute.",
         }.get(status, exc.description or "Erreur.")
         response = problem(status, detail)
         if status == 405 and getattr(exc, "valid_methods", None):

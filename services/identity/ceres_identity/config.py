@@ -39,13 +39,18 @@ class IdentityConfig:
     reset_ttl: int = 3600
     agent_setup_ttl: int = 72 * 3600
     invitation_ttl: int = 7 * 24 * 3600
-    login_max_failures: int = 5  # per email, within login_window, then locked for the rest of it
-    login_window: int = 15 * 60
-    ip_max_requests: int = 30  # per address and action within ip_window
+    # M2: wrong passwords cost growing waits (login_first_delay, doubled each time, up to login_max_delay), never a
+    # block the rightful user cannot wait out; failures are forgotten after failure_memory without one.
+    login_max_failures: int = 5  # free failures per email from one address
+    login_account_max_failures: int = 20  # per email from all addresses together (an attack spread out)
+    login_first_delay: int = 1
+    login_max_delay: int = 15 * 60
+    failure_memory: int = 3600
+    ip_max_requests: int = 30  # per address and action within ip_window (log-in: free failures, then waits)
     ip_window: int = 15 * 60
-    attach_max_failures: int = 5  # I2: wrong activation codes before a temporary block
+    attach_max_failures: int = 5  # I2: wrong activation codes per account before a temporary block
     attach_block: int = 30 * 60
-    siret_max_failures: int = 20  # all accounts together, per SIRET
+    attach_ip_max_failures: int = 20  # M8: per address, whatever the accounts, then growing waits
     pow_bits: int = 16  # sign-up proof of work (leading zero bits of sha256)
     signup_min_seconds: float = 3.0  # time trap: a human takes longer than this to fill the form
     signup_max_seconds: int = 3600

@@ -64,9 +64,10 @@ def start_smtp() -> tuple[Inbox, Controller]:
 
 
 def config_for_tests(smtp_url: str, **changes):
-    # Low argon2 cost and tiny proof of work: tests only (CERES_TESTING=1 allows it; production refuses it).
+    # Low argon2 cost and tiny proof of work: tests only (CERES_TESTING=1 allows it; production refuses it). The
+    # first wait after wrong passwords is a minute, not a second: a slow test machine still sees it running.
     base = IdentityConfig(public_url=PUBLIC, argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
-                          pow_bits=4, signup_min_seconds=0, smtp_url=smtp_url, mail_poll=0.05)
+                          pow_bits=4, signup_min_seconds=0, smtp_url=smtp_url, mail_poll=0.05, login_first_delay=60)
     return replace(base, **changes)
 
 
@@ -145,8 +146,10 @@ class Portal:
         response = self.client.post("/accounts/activate", json={"token": token})
         assert response.status_code == 200, response.json
 
-    def login(self, address: str, password: str = PASSWORD):
-        return self.client.post("/auth/login", json={"email": address, "password": password})
+    def login(self, address: str, password: str = PASSWORD, ip: str | None = None):
+        """Log in, from another client address when `ip` is given."""
+        return self.client.post("/auth/login", json={"email": address, "password": password},
+                                environ_base={"REMOTE_ADDR": ip} if ip else {})
 
     def tokens(self, address: str, password: str = PASSWORD) -> dict:
         response = self.login(address, password)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from ceres_identity.domain import botcheck
 from ceres_identity.domain.secrets_box import token_hash
-from ceres_identity.models import Account, EmailToken, Mail, RefreshToken
+from ceres_identity.models import Account, Attempt, EmailToken, Mail, RefreshToken
 from ceres_identity.testing import PASSWORD, bearer, now
 
 
@@ -184,6 +184,92 @@ def test_login_brute_force_locks_the_address_whether_or_not_it_exists(portal):
                               json={"token": token, "password": new, "password_confirmation": new})
     assert done.status_code == 200
     assert portal.login("target@example.fr", new).status_code == 200
+
+
+def _expire_waits(portal) -> None:
+    """Move every running wait of the limits into the past, as if it had been waited out (failures stay counted)."""
+    with portal.runtime.session_factory.begin() as session:
+        session.execute(update(Attempt).where(Attempt.blocked_until.is_not(None))
+                        .values(blocked_until=now() - timedelta(seconds=1)))
+
+
+def test_M2_an_attackers_failures_delay_the_rightful_user_briefly_never_lock_them_out(portal):
+    portal.register_and_activate("victim@example.fr")
+    attacker = "203.0.113.66"
+    for _ in range(5):
+        assert portal.login("victim@example.fr", "Mauvais-mot-2-passe", ip=attacker).status_code == 401
+    # The rightful user, from their own address, is not slowed down at all.
+    assert portal.login("victim@example.fr", ip="198.51.100.20").status_code == 200
+    # Behind the attacker's address (one NAT), the right password waits a short delay, then works.
+    waited = portal.login("victim@example.fr", ip=attacker)
+    first = portal.runtime.identity.config.login_first_delay
+    assert waited.status_code == 429 and waited.headers["Retry-After"] == str(first)
+    assert waited.json["detail"] == "Trop de tentatives. Veuillez réessayer dans 1 minute."
+    assert waited.json["type"] == "about:blank#too_many_attempts" and waited.json["retry_after"] == first
+    _expire_waits(portal)
+    assert portal.login("victim@example.fr", ip=attacker).status_code == 200
+
+
+def test_M2_an_attacker_keeps_getting_growing_waits(portal):
+    cfg = portal.runtime.identity.config
+    waits, details = [], []
+    while len(waits) < 8:
+        answer = portal.login("target2@example.fr", "Mauvais-mot-2-passe", ip="203.0.113.77")
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["Retry-After"]))
+            details.append(answer.json["detail"])
+            _expire_waits(portal)
+        else:
+            assert answer.status_code == 401
+    assert waits == [min(cfg.login_max_delay, cfg.login_first_delay * 2 ** k) for k in range(8)]
+    assert waits[-1] == cfg.login_max_delay == 900
+    assert details[1] == "Trop de tentatives. Veuillez réessayer dans 2 minutes."
+    assert details[-1] == "Trop de tentatives. Veuillez réessayer dans 15 minutes."
+
+
+def test_M2_production_waits_start_at_one_second_and_double_up_to_fifteen_minutes():
+    from ceres_identity.config import IdentityConfig
+    from ceres_identity.service_layer.limits import delay_after
+
+    cfg = IdentityConfig(public_url="https://ceres.example/api/identity")
+    waits = [delay_after(n, free=cfg.login_max_failures, first=cfg.login_first_delay, cap=cfg.login_max_delay)
+             for n in range(1, 18)]
+    assert waits == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+
+
+def test_M2_many_failures_from_one_address_slow_it_down_progressively_not_for_15_minutes(portal):
+    portal.register_and_activate("office@example.fr")
+    cfg = portal.runtime.identity.config
+    office = "198.51.100.99"
+    for n in range(cfg.ip_max_requests):
+        assert portal.login(f"guess{n}@example.fr", "Mauvais-mot-2-passe", ip=office).status_code == 401
+    waited = portal.login("office@example.fr", ip=office)  # even the right password, for a short while
+    assert waited.status_code == 429 and waited.headers["Retry-After"] == str(cfg.login_first_delay)
+    assert portal.login("office@example.fr", ip="198.51.100.98").status_code == 200  # another address is free
+    _expire_waits(portal)
+    assert portal.login("office@example.fr", ip=office).status_code == 200
+    assert portal.login("guess-again@example.fr", "Mauvais-mot-2-passe", ip=office).status_code == 401
+    again = portal.login("office@example.fr", ip=office)
+    assert again.status_code == 429 and again.headers["Retry-After"] == str(2 * cfg.login_first_delay)
+
+
+def test_L6_every_429_of_identity_says_how_long_to_wait(portal):
+    cfg = portal.runtime.identity.config
+    reset_from = {"REMOTE_ADDR": "192.0.2.31"}
+    for _ in range(cfg.ip_max_requests):
+        assert portal.client.post("/auth/password-reset", json={"email": "x@example.fr"},
+                                  environ_base=reset_from).status_code == 202
+    reset = portal.client.post("/auth/password-reset", json={"email": "x@example.fr"}, environ_base=reset_from)
+    signup_from = {"REMOTE_ADDR": "192.0.2.32"}
+    for _ in range(cfg.ip_max_requests):  # the honeypot answers 202 and counts like any sign-up
+        assert portal.client.post("/accounts", json=portal.signup_body("bot@example.fr", website="x"),
+                                  environ_base=signup_from).status_code == 202
+    signup = portal.client.post("/accounts", json=portal.signup_body("bot@example.fr"), environ_base=signup_from)
+    for answer in (reset, signup):
+        assert answer.status_code == 429 and answer.mimetype == "application/problem+json"
+        wait = int(answer.headers["Retry-After"])
+        assert 0 < wait <= cfg.ip_window and answer.json["retry_after"] == wait
+        assert answer.json["detail"] == f"Trop de tentatives. Veuillez réessayer dans {-(-wait // 60)} minutes."
 
 
 def test_password_reset_says_nothing_about_the_address_and_ends_open_sessions(portal):

@@ -95,6 +95,7 @@ def test_I2_brute_force_on_activation_codes_is_blocked(portal, issuer):
     assert remaining == [4, 3, 2, 1, 0]
     blocked = portal.client.post("/me/centres", json={"siret": SIRET_REUNION, "code": code}, headers=headers)
     assert blocked.status_code == 429  # even the right code, until the block ends
+    assert blocked.headers["Retry-After"] == str(portal.runtime.identity.config.attach_block)  # L6
     unknown = portal.client.post("/me/centres", json={"siret": "12345678900011", "code": code}, headers=headers)
     assert unknown.status_code == 429
 
@@ -134,3 +135,29 @@ def test_agents_cannot_attach_and_unauthenticated_calls_are_refused(portal, issu
     bad = portal.client.post("/me/centres", json={"siret": "123", "code": ""},
                              headers=bearer(issuer.issue("x", "centre")))
     assert bad.status_code == 422 and bad.json["errors"]["siret"] == ["Le SIRET comporte 14 chiffres."]
+
+
+def test_M8_wrong_codes_from_throwaway_accounts_do_not_block_the_centres_legitimate_attach(portal, issuer):
+    siret = "40483304800022"
+    register_centre(portal.runtime, siret, commune_code="01053", raison_sociale="CFA DU BUGEY")
+    code = portal.client.get(f"/centres/{siret}/activation-code", headers=agent(issuer, "dgefp")).json["code"]
+    attacker = {"REMOTE_ADDR": "203.0.113.10"}
+
+    def attach(email: str, typed: str, environ: dict | None = None):
+        headers = bearer(portal.tokens(email)["access_token"])
+        return portal.client.post("/me/centres", json={"siret": siret, "code": typed}, headers=headers,
+                                  environ_base=environ or {})
+
+    for n in range(5):
+        portal.register_and_activate(f"jetable{n}@example.fr")
+    for n in range(4):  # 20 wrong codes, 5 per throwaway account
+        for _ in range(5):
+            assert attach(f"jetable{n}@example.fr", "AAAA-BBBB-CCCC", attacker).status_code == 422
+    # The attacker's address is slowed down, whatever account it uses: the wait is told.
+    slowed = attach("jetable4@example.fr", code, attacker)
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) > 0
+    assert slowed.json["detail"].startswith("Trop de tentatives. Veuillez réessayer dans ")
+    # The centre's own user attaches at once.
+    portal.register_and_activate("vrai.gestionnaire@example.fr")
+    attached = attach("vrai.gestionnaire@example.fr", code)
+    assert attached.status_code == 201 and attached.json["role"] == "gestionnaire"

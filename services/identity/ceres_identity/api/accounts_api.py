@@ -77,4 +77,4 @@ def attach(body):
 
     Le premier utilisateur d'un centre en devient le gestionnaire. Renouvelez votre jeton (/auth/refresh) pour
     qu'il porte le nouveau SIRET."""
-    return centres.attach(runtime(), db(), current_principal(), body["siret"], body["code"])
+    return centres.attach(runtime(), db(), current_principal(), body["siret"], body["code"], client_ip())

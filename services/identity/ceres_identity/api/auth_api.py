@@ -71,5 +71,6 @@ def reset_page():
 @blp.response(200, schemas.Detail)
 def confirm_reset(body):
     """Enregistrer le nouveau mot de passe ; toutes les connexions ouvertes sont fermées."""
-    accounts.confirm_reset(db(), runtime(), body["token"], body["password"], body["password_confirmation"])
+    accounts.confirm_reset(db(), runtime(), body["token"], body["password"], body["password_confirmation"],
+                           client_ip())
     return {"detail": "Votre mot de passe est enregistré. Vous pouvez vous connecter."}

@@ -187,17 +187,29 @@ def activate(session: Session, rt, token: str) -> Account:
     return account
 
 
+def _login_keys(email: str, ip: str) -> tuple[str, str, str]:
+    """Failure counters of a log-in: the email from this address, the email from anywhere, the address."""
+    return (limits.key_for("login-pair", f"{email}\0{ip}"), limits.key_for("login", email),
+            limits.key_for("login-ip", ip))
+
+
 def login(session: Session, rt, email: str, password: str, ip: str) -> dict:
-    """Lock-out per address (whether or not it has an account, so the lock says nothing) and per client."""
+    """M2: wrong passwords cost growing waits — per email from one address (an attacker slows down himself, not
+    the rightful user elsewhere), per email from all addresses (past a higher count), and per address (whether
+    or not the email has an account, so the wait says nothing). A wait, once over, lets the right password in."""
     ident = rt.identity
     cfg = ident.config
     email = email.strip().lower()
-    email_key, ip_key = limits.key_for("login", email), limits.key_for("login-ip", ip)
-    limits.ensure_open(session, email_key, ip_key)
+    pair_key, email_key, ip_key = _login_keys(email, ip)
+    for key in (email_key, pair_key):  # in this order everywhere: attempts on one email wait for each other
+        limits.lock(session, key)
+    limits.ensure_open(session, pair_key, email_key, ip_key)
     account = session.scalar(select(Account).where(Account.email == email))
     if not ident.passwords.verify(account.password_hash if account else None, password):
-        limits.count(session, email_key, limit=cfg.login_max_failures, window=cfg.login_window)
-        limits.count(session, ip_key, limit=cfg.ip_max_requests, window=cfg.ip_window)
+        waits = {"first": cfg.login_first_delay, "cap": cfg.login_max_delay, "memory": cfg.failure_memory}
+        limits.fail(session, pair_key, free=cfg.login_max_failures, **waits)
+        limits.fail(session, email_key, free=cfg.login_account_max_failures, **waits)
+        limits.fail(session, ip_key, free=cfg.ip_max_requests, **waits)
         session.commit()
         raise ApiError(401, BAD_CREDENTIALS, code="bad_credentials")
     if account.status == "pending":
@@ -205,6 +217,7 @@ def login(session: Session, rt, email: str, password: str, ip: str) -> dict:
                        code="account_pending")
     if account.status != "active":
         raise ApiError(403, "Ce compte est désactivé.", code="account_disabled")
+    limits.clear(session, pair_key)  # not the address's count: logging into one's own account frees no one
     limits.clear(session, email_key)
     if ident.passwords.needs_rehash(account.password_hash):
         account.password_hash = ident.passwords.hash(password)
@@ -230,7 +243,7 @@ def request_reset(session: Session, rt, email: str, ip: str) -> None:
     session.commit()
 
 
-def confirm_reset(session: Session, rt, token: str, password: str, confirmation: str) -> Account:
+def confirm_reset(session: Session, rt, token: str, password: str, confirmation: str, ip: str) -> Account:
     """Sets a new password from a reset link (or an agent's set-up link); ends every open log-in."""
     ident = rt.identity
     row = _use_link(session, token, ("reset", "setup"))
@@ -244,7 +257,9 @@ def confirm_reset(session: Session, rt, token: str, password: str, confirmation:
         account.status, account.activated_at = "active", now()
     row.used_at = now()
     tokens.revoke_all(session, account.id)
-    limits.clear(session, limits.key_for("login", account.email))
+    pair_key, email_key, _ = _login_keys(account.email, ip)
+    limits.clear(session, pair_key)
+    limits.clear(session, email_key)
     audit(rt, session, account, "password_reset" if row.purpose == "reset" else "setup", before,
            public_account(account))
     session.commit()

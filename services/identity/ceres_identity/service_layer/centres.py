@@ -95,7 +95,6 @@ def show_code(rt, session: Session, principal: Principal, siret: str) -> dict:
 def regenerate_code(rt, session: Session, principal: Principal, siret: str) -> dict:
     competent_centre(session, principal, siret)
     _new_code(rt, session, siret, actor=principal.label, action="activation_code.regenerate", role=principal.role)
-    limits.clear(session, limits.key_for("attach-siret", siret))  # a fresh code starts with a clean slate
     session.commit()
     return show_code(rt, session, principal, siret)
 
@@ -110,20 +109,24 @@ def letter_context(rt, session: Session, principal: Principal, siret: str, today
 
 
 # -- I2: attach CERES to one's account ------------------------------------------------------------------------
-def attach(rt, session: Session, principal: Principal, siret: str, typed_code: str) -> dict:
+def attach(rt, session: Session, principal: Principal, siret: str, typed_code: str, ip: str) -> dict:
+    """I2. Wrong codes are limited per account and per address (M8), never per SIRET: throwaway accounts must
+    not keep the centre's own user out."""
     cfg = rt.identity.config
     account = session.get(Account, principal.subject)
     if account is None or account.kind != "portal" or account.status != "active":
         raise Forbidden("Seul un compte du portail peut être rattaché à un centre.")
-    account_key, siret_key = limits.key_for("attach", account.id), limits.key_for("attach-siret", siret)
-    limits.ensure_open(session, account_key, siret_key)
+    account_key, ip_key = limits.key_for("attach", account.id), limits.key_for("attach-ip", ip)
+    limits.lock(session, account_key)  # one attempt at a time per account: parallel guesses are counted too
+    limits.ensure_open(session, account_key, ip_key)
     centre = session.get(Centre, siret)
     # locked: two accounts typing the same code at once — the second finds it used (one gestionnaire, I2)
     row = lock_for_update(session, ActivationCode, siret) if centre else None
     expected = rt.identity.codes.open(row.sealed, siret) if row else codes.new_code()
     if centre is None or not hmac.compare_digest(expected.encode(), codes.normalize(typed_code).encode()):
         remaining = limits.count(session, account_key, limit=cfg.attach_max_failures, window=cfg.attach_block)
-        limits.count(session, siret_key, limit=cfg.siret_max_failures, window=cfg.attach_block)
+        limits.fail(session, ip_key, free=cfg.attach_ip_max_failures, first=cfg.login_first_delay,
+                    cap=cfg.login_max_delay, memory=cfg.failure_memory)
         session.commit()
         log.info("attach refused for account %s (wrong SIRET or code)", account.id)
         detail = "Le SIRET ou le code d'activation est incorrect."
@@ -145,7 +148,6 @@ def attach(rt, session: Session, principal: Principal, siret: str, typed_code: s
                             actor=f"compte:{account.id}", event="member.attached")
     row.used_at, row.used_by = now(), account.id
     limits.clear(session, account_key)
-    limits.clear(session, siret_key)
     session.commit()
     return {"siret": siret, "raison_sociale": centre.raison_sociale, "role": membership.role}
 
