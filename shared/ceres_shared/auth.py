@@ -33,6 +33,8 @@ class Principal:
     departements: frozenset[str] = field(default_factory=frozenset)
     regions: frozenset[str] = field(default_factory=frozenset)
     national: bool = False
+    issued_at: int | None = None  # the token's iat and jti: refused after its account's log-out (L1)
+    token_id: str | None = None
 
     @property
     def is_agent(self) -> bool:
@@ -63,6 +65,8 @@ class Principal:
             departements=frozenset(scope.get("departements") or ()),
             regions=frozenset(scope.get("regions") or ()),
             national=bool(scope.get("national")) or role in ("dgefp", "admin"),
+            issued_at=claims.get("iat") if isinstance(claims.get("iat"), int) else None,
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
         )
 
     @property
@@ -164,7 +168,11 @@ def current_principal() -> Principal | None:
         g.principal = None
         return None
     keys: KeySet = current_app.extensions["ceres_keys"]
-    g.principal = verify(header.removeprefix("Bearer ").strip(), keys, current_app.config["JWT_AUDIENCE"])
+    principal = verify(header.removeprefix("Bearer ").strip(), keys, current_app.config["JWT_AUDIENCE"])
+    revocations = current_app.extensions.get("ceres_revocations")
+    if revocations is not None and revocations.refused(principal):
+        raise ApiError(401, "Votre session a pris fin, veuillez vous reconnecter.", code="token_revoked")  # L1
+    g.principal = principal
     return g.principal
 
 

@@ -13,7 +13,7 @@ from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session
 
-from . import correlation, errors
+from . import correlation, errors, revocation
 from .auth import KeySet, check_permission
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS, scrape_authorised
 from .runtime import Runtime
@@ -40,6 +40,7 @@ def create_service_app(runtime: Runtime, blueprints=(), *, title: str, descripti
     app.extensions["ceres_runtime"] = runtime
     app.extensions["ceres_policy"] = runtime.policy
     app.extensions["ceres_keys"] = KeySet(url=runtime.settings.jwks_url, jwks=runtime.jwks)
+    app.extensions["ceres_revocations"] = revocation.for_settings(runtime.settings)  # L1: tokens cut at log-out
     api = Api(app)
     _install_request_context(app, runtime)
     errors.install(app)

@@ -26,8 +26,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 
 
 # A service's own endpoints that are not part of its API, never proxied: its figures (scraped inside the cluster,
-# M5) and embedded mode's demo tokens (M7; the demo log-in page asks identity directly). First path segment.
-INTERNAL_PATHS = frozenset({"metrics", "dev"})
+# M5), embedded mode's demo tokens (M7; the demo log-in page asks identity directly) and what the services ask
+# each other (identity's token revocations, L1). First path segment.
+INTERNAL_PATHS = frozenset({"metrics", "dev", "internal"})
 # What a client says about the way it came is replaced by what the trusted proxy chain says (M2).
 FORWARDING = {"forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
               "x-forwarded-prefix", "x-real-ip"}

@@ -212,3 +212,66 @@ def test_two_visitors_have_their_own_address_limit_at_identity_m2(monkeypatch, i
         identity.close()
         runtime.stop_background()
         runtime.engine.dispose()
+
+
+def test_after_log_out_a_copied_cookie_opens_nothing_and_the_token_is_refused_l1(infra, amqp_url, issuer):
+    """Real identity and sessions behind the gateway: an agent signs in, the cookie is copied, the agent signs
+    out — the copy no longer renders an agent page, and its access token is refused by the service (not in up to
+    15 minutes); the agent signs in again and works."""
+    import re
+
+    from ceres_identity import demo as identity_demo
+    from ceres_identity.app import create_app as identity_app
+    from ceres_identity.testing import build_identity
+    from ceres_sessions.app import create_app as sessions_app
+    from ceres_shared.revocation import PATH, Revocations
+
+    ident = build_identity(infra, amqp_url, issuer, "smtp://127.0.0.1:9")
+    identity_demo.seed(ident)
+    identity = Served(identity_app(ident))
+    runtime = build_runtime(infra, amqp_url, issuer, "sessions")
+    app = sessions_app(runtime)
+    app.extensions["ceres_revocations"] = Revocations.from_url(f"{identity.url}{PATH}", interval=0)
+    sessions = Served(app)
+    gateway = create_gateway({**DOWN, "identity": identity.url, "sessions": sessions.url}, timeout=5)
+
+    def signed_in():
+        browser = gateway.test_client()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/connexion").get_data(as_text=True))
+        answer = browser.post("/connexion", data={"email": "ud01@ceres.demo", "password": "Ceres-demo-2024!",
+                                                  "csrf_token": csrf.group(1)})
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+        return browser
+
+    try:
+        browser = signed_in()
+        assert browser.get("/agent/controles").status_code == 200
+        cookie = browser.get_cookie("ceres_session")
+        copy = gateway.test_client()
+        copy.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+        assert copy.get("/agent/controles").status_code == 200  # the copy works while its owner is signed in
+        with gateway.test_request_context():
+            from flask.sessions import SecureCookieSessionInterface
+
+            token = SecureCookieSessionInterface().get_signing_serializer(gateway).loads(cookie.value)["token"]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/agent/controles").get_data(as_text=True))
+        assert browser.post("/deconnexion", data={"csrf_token": csrf.group(1)}).status_code == 302
+
+        after = copy.get("/agent/controles")
+        assert after.status_code == 302 and after.headers["Location"].startswith("/connexion")
+        refused = requests.get(f"{sessions.url}/controles", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "Votre session a pris fin, veuillez vous reconnecter."
+        through = requests.get(f"{identity.url}/me", headers={"Authorization": f"Bearer {token}"})
+        assert through.status_code == 401  # identity itself too
+        import time
+
+        time.sleep(1.1)  # a new log-in in a later second than the log-out's
+        assert signed_in().get("/agent/controles").status_code == 200
+        assert gateway.test_client().get(f"/api/identity{PATH}").status_code == 404  # never routed
+    finally:
+        for served in (sessions, identity):
+            served.close()
+        for rt in (runtime, ident):
+            rt.stop_background()
+            rt.engine.dispose()

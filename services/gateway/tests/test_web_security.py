@@ -188,6 +188,13 @@ def test_hsts_and_secure_cookie_behind_the_trusted_proxy_only(monkeypatch, hops,
         assert "max-age=31536000" in security.HSTS
 
 
+def test_a_session_lasts_12_hours_idle_not_31_days_l1(app):
+    from datetime import timedelta
+
+    assert app.permanent_session_lifetime == timedelta(hours=12)
+    assert app.config["SESSION_REFRESH_EACH_REQUEST"] is True  # idle time: each request renews the cookie
+
+
 def test_direct_tls_sends_hsts(app):
     answer = app.test_client().get("/connexion", base_url="https://ceres.example")
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -3,11 +3,12 @@ import time
 
 from ceres_shared.auth import KeySet
 from ceres_shared.keyring import KeyRing
+from ceres_shared.revocation import Revocations
 from ceres_shared.runtime import Runtime
 from ceres_shared.web import create_service_app
 
 from . import keys_api
-from .api import accounts_api, admin_api, auth_api, centres_api, invitations_api
+from .api import accounts_api, admin_api, auth_api, centres_api, internal_api, invitations_api
 from .bootstrap import bootstrap
 
 TITLE = "CERES — Identité"
@@ -40,9 +41,18 @@ def create_app(runtime: Runtime | None = None):
     if runtime.jwks is None and runtime.settings.jwks_url is None:
         runtime.jwks = ring.jwks()
     blueprints = [keys_api.blp, auth_api.blp, accounts_api.blp, invitations_api.blp, centres_api.blp,
-                  admin_api.blp]
+                  admin_api.blp, internal_api.blp]
     if runtime.settings.embedded:
         blueprints.append(keys_api.dev_blp)
     app = create_service_app(runtime, blueprints, title=TITLE, description=DESCRIPTION)
     app.extensions["ceres_keys"] = LiveKeySet(ring, given)
+    app.extensions["ceres_revocations"] = Revocations(lambda: _revocation_list(runtime), interval=1.0)  # L1
     return app
+
+
+def _revocation_list(runtime: Runtime) -> dict:
+    """Identity reads its own list from its database (the others ask GET /internal/revocations)."""
+    from .service_layer import revocations
+
+    with runtime.session_factory() as session:
+        return revocations.listed(session, runtime.identity.config.access_ttl)

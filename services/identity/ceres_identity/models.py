@@ -156,3 +156,12 @@ class Mail(Base):
         Index("ix_mail_outbox_unsent", "next_attempt_at", postgresql_where=text("sent_at IS NULL"),
               sqlite_where=text("sent_at IS NULL")),
     )
+
+
+class AccessRevocation(Base):
+    """L1: access tokens ended before they expire — one token (`jti:<id>`, at log-out) or every token of an account
+    issued in an earlier second (`sub:<account>`) — listed to the services while such a token could still live."""
+
+    __tablename__ = "access_revocations"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(TZ, index=True)

@@ -131,10 +131,14 @@ def demo_login():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
-    refresh = session.get("refresh")
-    if refresh:
-        try:  # revoke the refresh token; signing out of the page must work even if identity is down
-            client().call("POST", "identity", "/auth/logout", json={"refresh_token": refresh})
+    # L1: identity revokes the refresh token and the access token (with the account's earlier ones), which the
+    # services then refuse: a copy of this cookie opens nothing. Signing out of the page works even if identity
+    # is down.
+    body = {name: session[key] for name, key in (("refresh_token", "refresh"), ("access_token", "token"))
+            if session.get(key)}
+    if body:
+        try:
+            client().call("POST", "identity", "/auth/logout", json=body)
         except ServiceError:
             pass
     session.clear()

@@ -1,9 +1,11 @@
 """Log-in, tokens, log-out, password reset."""
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
+from ceres_shared.auth import verify
+from ceres_shared.errors import ApiError
 from ceres_shared.web import db, runtime
 
 from ..service_layer import accounts, tokens
@@ -33,13 +35,24 @@ def refresh(body):
 
 
 @blp.route("/logout", methods=["POST"])
-@blp.arguments(schemas.RefreshIn)
+@blp.arguments(schemas.LogoutIn)
 @blp.response(204)
 def logout(body):
-    """Se déconnecter : le jeton de renouvellement et ceux de la même connexion sont révoqués."""
+    """Se déconnecter : le jeton de renouvellement et ceux de la même connexion sont révoqués, ainsi que le jeton
+    d'accès donné et ceux émis avant pour le compte (les services les refusent dans les secondes qui suivent)."""
     session = db()
-    tokens.logout(session, body["refresh_token"])
+    tokens.logout(session, body.get("refresh_token"), _verified(body.get("access_token")))
     session.commit()
+
+
+def _verified(access_token: str | None):
+    """The principal of a genuine access token (one of ours, unexpired), else None: nothing to revoke."""
+    if not access_token:
+        return None
+    try:
+        return verify(access_token, current_app.extensions["ceres_keys"], current_app.config["JWT_AUDIENCE"])
+    except ApiError:
+        return None
 
 
 @blp.route("/token", methods=["POST"])

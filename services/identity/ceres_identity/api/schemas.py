@@ -47,6 +47,12 @@ class RefreshIn(Schema):
     refresh_token = fields.Str(required=True, validate=validate.Length(min=10, max=200))
 
 
+class LogoutIn(Schema):
+    refresh_token = fields.Str(validate=validate.Length(min=10, max=200))
+    access_token = fields.Str(validate=validate.Length(min=10, max=4096),
+                              metadata={"description": "révoqué lui aussi, avec les jetons d'accès antérieurs du compte"})
+
+
 class TokenPair(Schema):
     access_token = fields.Str()
     refresh_token = fields.Str()

@@ -17,6 +17,7 @@ from ceres_shared.errors import ApiError
 from ..context import Identity, aware, now
 from ..domain.secrets_box import new_token, token_hash
 from ..models import Account, Client, Membership, RefreshToken
+from . import revocations
 
 INVALID_REFRESH = "Votre session a expiré, veuillez vous reconnecter."
 
@@ -105,13 +106,21 @@ def revoke_family(session: Session, family: str) -> None:
 def revoke_all(session: Session, subject: str) -> None:
     session.execute(update(RefreshToken).where(RefreshToken.subject == subject, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=now()))
+    revocations.cut_off(session, subject)  # L1: its access tokens too, not in up to 15 minutes
 
 
-def logout(session: Session, token: str) -> None:
-    """Ends the log-in the refresh token belongs to; an unknown token changes nothing (and says nothing)."""
-    row = session.get(RefreshToken, token_hash(token))
+def logout(session: Session, token: str | None, access=None) -> None:
+    """Ends the log-in the refresh token belongs to, and the access token `access` (a verified Principal) with
+    every access token of the account issued before (L1: a copy stops working); an unknown token changes nothing
+    (and says nothing)."""
+    row = session.get(RefreshToken, token_hash(token)) if token else None
     if row is not None:
         revoke_family(session, row.family)
+        revocations.cut_off(session, row.subject)
+    if access is not None:
+        if access.token_id:
+            revocations.revoke_token(session, access.token_id)
+        revocations.cut_off(session, access.subject)
 
 
 # -- machine-to-machine ---------------------------------------------------------------------------------------
