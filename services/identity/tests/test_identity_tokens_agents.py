@@ -87,8 +87,8 @@ def test_M4_tokens_signed_rs256_es256_hs256_or_unsigned_with_a_real_kid_get_a_fr
     claims = {"iss": "ceres-identity", "aud": "ceres", "sub": "admin-1", "role": "admin", "iat": now,
               "exp": now + 300}
     kid = {"kid": issuer.current_kid}
-    for alg, key in (("RS256", rsa.generate_private_key(65537, 2048)), ("ES256", ec.generate_private_key(ec.SECP256R1())),
-                     ("HS256", "s" * 64), ("none", None)):
+    for alg, key in (("RS256", rsa.generate_private_key(65537, 2048)),
+                     ("ES256", ec.generate_private_key(ec.SECP256R1())), ("HS256", "s" * 64), ("none", None)):
         answer = portal.client.get("/me", headers=bearer(jwt.encode(claims, key, algorithm=alg, headers=kid)))
         assert answer.status_code == 401 and answer.mimetype == "application/problem+json", alg
         assert answer.json["detail"] == "Jeton invalide." and answer.json["type"] == "about:blank#invalid_token"

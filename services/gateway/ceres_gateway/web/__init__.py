@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -52,6 +52,15 @@ def _page_of_the_form(path: str) -> str:
     return _parent_page(path)
 
 
+def _pass_retry_after(response):
+    """L6: a page refused because a service said to wait (429) tells the browser how long, as the service did;
+    the page shows the service's French message with the wait."""
+    wait = g.get("retry_after")
+    if response.status_code == 429 and wait:
+        response.headers.setdefault("Retry-After", wait)
+    return response
+
+
 def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: float = 30.0,
              embedded: bool = False) -> None:
     from . import auth_views, establishments, pages  # noqa: F401  (their routes join the blueprint)
@@ -66,6 +75,7 @@ def register(app: Flask, urls: dict[str, str], http: requests.Session, timeout: 
 
     app.register_blueprint(bp)
     app.after_request(security.add_headers)
+    app.after_request(_pass_retry_after)
 
     @app.errorhandler(SessionExpired)
     def _expired(_exc):

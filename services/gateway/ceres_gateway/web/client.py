@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 import requests
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from ceres_shared import correlation
 
@@ -70,6 +70,8 @@ class ServiceClient:
             data = response.json() if response.content else None
         except ValueError:
             data = None
+        if response.status_code == 429 and has_request_context():
+            g.retry_after = response.headers.get("Retry-After")  # L6: the page answering 429 says it too
         if response.status_code >= 400:
             body = data if isinstance(data, dict) else {}
             detail = body.get("detail") or "Le service a refusé la demande."
