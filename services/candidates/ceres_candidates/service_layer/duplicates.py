@@ -119,7 +119,7 @@ def is_exact(row, *, nom_naissance: str, prenoms: list[str], birth_date: date, b
 
 def present(session: Session, rt, principal: Principal, matches: list[Match], typed: dict) -> list[dict]:
     """I4 on the duplicate check's answer: a record the caller may see, in full; one it typed exactly, its number
-    (and the caller's own spelling of what it typed) — a centre may then enrol it (grants.py); any other, masked:
+    and what it typed (as the record spells it) — a centre may then enrol it (grants.py); any other, masked:
     what tells a probable duplicate exists, never a stranger's data (initials and birth year, no number, no
     place, no score that would confirm a guessed date)."""
     ids = [m.row.id for m in matches]
@@ -131,8 +131,8 @@ def present(session: Session, rt, principal: Principal, matches: list[Match], ty
         if r.id in visible:
             found.append({**m.as_dict(), "masked": False, "exact": is_exact(r, **typed)})
         elif is_exact(r, **typed):
-            found.append({"id": r.id, "nom_naissance": typed["nom_naissance"], "nom_usage": None,
-                          "prenoms": list(typed["prenoms"]), "birth_date": r.birth_date.isoformat(),
+            found.append({"id": r.id, "nom_naissance": r.nom_naissance, "nom_usage": None,
+                          "prenoms": list(r.prenoms), "birth_date": r.birth_date.isoformat(),
                           "birth_place": r.birth_commune_label or r.birth_country_label, "status": None,
                           "score": round(m.score, 1), "masked": False, "exact": True})
             if principal.role in access.CENTRE_ROLES:
