@@ -227,6 +227,17 @@ def test_M2_an_attacker_keeps_getting_growing_waits(portal):
     assert details[-1] == "Trop de tentatives. Veuillez réessayer dans 15 minutes."
 
 
+def test_M2_parallel_guesses_do_not_skip_the_waits(portal):
+    """Attempts on one email wait for each other (row lock): of 12 guesses sent at once, the free ones fail and
+    the rest are told to wait — not 12 password checks."""
+    free = portal.runtime.identity.config.login_max_failures
+    portal.register_and_activate("parallel@example.fr")
+    with ThreadPoolExecutor(12) as pool:
+        statuses = sorted(pool.map(lambda _: portal.login("parallel@example.fr", "Mauvais-mot-2-passe",
+                                                          ip="203.0.113.88").status_code, range(12)))
+    assert statuses == [401] * free + [429] * (12 - free)
+
+
 def test_M2_production_waits_start_at_one_second_and_double_up_to_fifteen_minutes():
     from ceres_identity.config import IdentityConfig
     from ceres_identity.service_layer.limits import delay_after
