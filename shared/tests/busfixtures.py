@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields
@@ -77,6 +78,15 @@ class Side:
     def counter_value(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(self.schemas.counter.c.n)).scalar_one()
+
+
+def wait_until(predicate, timeout=30.0, interval=0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
 
 
 def make_handlers(side: Side, failure_log: dict | None = None):

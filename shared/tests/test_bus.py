@@ -10,20 +10,11 @@ import pytest
 from kombu import Exchange, Producer
 from sqlalchemy import func, select
 
-from busfixtures import CONSUMER, SUBSCRIPTIONS, Running, Side, produce
+from busfixtures import CONSUMER, SUBSCRIPTIONS, Running, Side, produce, wait_until
 from ceres_shared import correlation
 from ceres_shared.bus import deadletters
 from ceres_shared.bus.topology import connect
 from ceres_shared.config import BusSettings
-
-
-def wait_until(predicate, timeout=30.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 from kombu import Consumer
 from sqlalchemy import func, select
 
-from busfixtures import CONSUMER, PRODUCER, SUBSCRIPTIONS, Running, Side, produce
+from busfixtures import CONSUMER, PRODUCER, SUBSCRIPTIONS, Running, Side, produce, wait_until
 from ceres_shared.bus import deadletters
 from ceres_shared.bus.relay import OutboxRelay
 from ceres_shared.bus.topology import ServiceQueues, connect
@@ -23,18 +23,19 @@ from ceres_shared.outbox import Outbox
 HERE = Path(__file__).parent
 
 
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 def bus_files(var: Path) -> list[Path]:
     """Every message file left on the bus, in the queues or claimed by a consumer."""
     return sorted(p for p in (var / "bus").rglob("*.msg"))
+
+
+def embedded_sides(tmp_path: Path, monkeypatch, **bus_options):
+    """Producer and consumer on SQLite, the file bus under tmp_path, the producer's relay."""
+    monkeypatch.setenv("CERES_VAR_DIR", str(tmp_path))
+    producer = Side.create(f"sqlite:///{tmp_path}/alpha.db")
+    consumer = Side.create(f"sqlite:///{tmp_path}/beta.db")
+    bus = BusSettings(url="filesystem://", **bus_options)
+    outbox = Outbox(PRODUCER, producer.schemas.tables)
+    return producer, consumer, bus, outbox, OutboxRelay(producer.engine, outbox, bus, SUBSCRIPTIONS)
 
 
 def inbox_count(side: Side) -> int:
@@ -43,12 +44,7 @@ def inbox_count(side: Side) -> int:
 
 
 def test_consumer_killed_mid_batch_again_and_again_loses_nothing_and_applies_each_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("CERES_VAR_DIR", str(tmp_path))
-    producer = Side.create(f"sqlite:///{tmp_path}/alpha.db")
-    consumer = Side.create(f"sqlite:///{tmp_path}/beta.db")
-    bus = BusSettings(url="filesystem://")
-    outbox = Outbox(PRODUCER, producer.schemas.tables)
-    relay = OutboxRelay(producer.engine, outbox, bus, SUBSCRIPTIONS)
+    producer, consumer, bus, outbox, relay = embedded_sides(tmp_path, monkeypatch)
     total = 600
     produce(producer, outbox, total)
     while relay.publish_pending():
@@ -93,11 +89,7 @@ def test_consumer_killed_mid_batch_again_and_again_loses_nothing_and_applies_eac
 
 
 def test_unacked_messages_go_back_in_their_order_and_acked_ones_are_gone(tmp_path, monkeypatch):
-    monkeypatch.setenv("CERES_VAR_DIR", str(tmp_path))
-    producer = Side.create(f"sqlite:///{tmp_path}/alpha.db")
-    bus = BusSettings(url="filesystem://")
-    outbox = Outbox(PRODUCER, producer.schemas.tables)
-    relay = OutboxRelay(producer.engine, outbox, bus, SUBSCRIPTIONS)
+    producer, _, bus, outbox, relay = embedded_sides(tmp_path, monkeypatch)
     produce(producer, outbox, 10)
     relay.publish_pending()
     relay.publisher.close()
@@ -127,10 +119,7 @@ def test_unacked_messages_go_back_in_their_order_and_acked_ones_are_gone(tmp_pat
 
 
 def test_retries_and_dead_letters_work_on_the_file_bus(tmp_path, monkeypatch):
-    monkeypatch.setenv("CERES_VAR_DIR", str(tmp_path))
-    producer = Side.create(f"sqlite:///{tmp_path}/alpha.db")
-    consumer = Side.create(f"sqlite:///{tmp_path}/beta.db")
-    bus = BusSettings(url="filesystem://", max_attempts=3, retry_base_ms=50)
+    producer, consumer, bus, _, _ = embedded_sides(tmp_path, monkeypatch, max_attempts=3, retry_base_ms=50)
     failures: dict = {}
     with Running(producer, consumer, bus, failure_log=failures) as running:
         produce(producer, running.outbox, 2, event_type="test.fragile", extra={"fail_times": 2})

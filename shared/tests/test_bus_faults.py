@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from busfixtures import PRODUCER, SUBSCRIPTIONS, Running, Side, produce
+from busfixtures import PRODUCER, SUBSCRIPTIONS, Running, Side, produce, wait_until
 from ceres_shared.bus.relay import OutboxRelay
 from ceres_shared.config import BusSettings
 from ceres_shared.outbox import Outbox
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
-
-
-def wait_until(predicate, timeout, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture
