@@ -1,0 +1,114 @@
+"""`make run`'s supervisor (H4): a service killed with SIGKILL is restarted (logged) and ready again, what it had
+started (printing's render workers) does not outlive it, and SIGTERM stops the platform leaving no process of its
+tree behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: the sibling module by name
+from test_embedded_platform import ROOT, free_port_block  # noqa: E402
+
+
+def process_tree(pid: int) -> dict[int, str]:
+    """pid -> start time (from /proc, to tell a reused pid) of `pid` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    started: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            started[int(entry.name)] = fields[19]
+    tree, todo = {}, [pid]
+    while todo:
+        current = todo.pop()
+        if current in started:
+            tree[current] = started[current]
+            todo.extend(children.get(current, []))
+    return tree
+
+
+def still_alive(tree: dict[int, str]) -> list[int]:
+    alive = []
+    for pid, start in tree.items():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[19] == start and fields[0] != "Z":
+            alive.append(pid)
+    return alive
+
+
+def service_pid(supervisor: int, name: str) -> int | None:
+    for pid in process_tree(supervisor):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"ceres_{name}.wsgi".encode() in cmdline and pid != supervisor:
+            return pid
+    return None
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+    return result
+
+
+def test_a_killed_service_is_restarted_and_sigterm_leaves_no_process_behind(tmp_path):
+    base = free_port_block()
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "JWKS_URL")}
+    env.update(CERES_VAR_DIR=str(var), CERES_PORT_BASE=str(base), PORT=str(base), PRINTING_RENDER_WORKERS="2")
+    output = tmp_path / "run_platform.out"
+    with open(output, "wb") as out:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_platform.py")], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    gateway = f"http://127.0.0.1:{base}"
+    try:
+        wait_for(lambda: "CERES est prêt" in output.read_text() or proc.poll() is not None, 120, "never ready")
+        assert proc.poll() is None, output.read_text()
+        printing = service_pid(proc.pid, "printing")
+        printing_tree = wait_for(lambda: len(t := process_tree(printing)) > 2 and t, 60, "no render workers")
+        os.kill(printing, signal.SIGKILL)
+        log = var / "log" / "platform.log"
+        wait_for(lambda: log.exists() and "printing redémarré" in log.read_text(), 60, "printing not restarted")
+        assert "printing s'est arrêté (code -9)" in log.read_text()
+        assert still_alive(printing_tree) == [], "the killed service's render workers outlived it"
+
+        def printing_ready():
+            try:
+                return requests.get(f"{gateway}/api/printing/readyz", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_for(printing_ready, 120, "printing never ready again")
+        assert service_pid(proc.pid, "printing") not in (None, printing)
+        assert proc.poll() is None, "the platform stopped with its service"
+        tree = process_tree(proc.pid)
+        assert len(tree) > 7  # the supervisor, six processes, the render workers
+        os.kill(proc.pid, signal.SIGTERM)  # the supervisor only, as `kill` would
+        assert proc.wait(60) == 0
+        wait_for(lambda: still_alive(tree) == [], 10, f"left behind: {still_alive(tree)}")
+    finally:
+        for pid in process_tree(proc.pid):  # each service leads its own process group
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.wait(10)
