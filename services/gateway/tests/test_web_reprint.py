@@ -29,7 +29,8 @@ def platform(infra, amqp_url, issuer):
     from ceres_printing.models import CandidateCopy, TitreCopy
 
     with started.runtimes["printing"].session_factory() as db:
-        started.chevalier = db.scalars(select(CandidateCopy).where(CandidateCopy.nom_naissance == "CHEVALIER")).one()
+        # I4 (H1): the UD of the Ain reprints for a person living in the Ain (Élodie ROUSSEAU, Bourg-en-Bresse)
+        started.holder = db.scalars(select(CandidateCopy).where(CandidateCopy.nom_naissance == "ROUSSEAU")).one()
         started.titre = db.scalars(select(TitreCopy).where(TitreCopy.code == "TP-00463")
                                    .order_by(TitreCopy.version_date)).first()
     started.issuer = issuer
@@ -63,7 +64,7 @@ def top_right(words: list[dict], number: str) -> bool:
 def valid(platform) -> dict:
     return {"number": NUMBER.lower(), "issued_on": "2019-06-14", "departement": "01", "titre_code": "TP-00463",
             "titre_version": platform.titre.version_date.isoformat(),
-            "candidate_id": str(platform.chevalier.candidate_id)}
+            "candidate_id": str(platform.holder.candidate_id)}
 
 
 def test_p8_reprint_journey_from_the_form_to_the_print_request(web, platform):
@@ -107,14 +108,14 @@ def test_p8_reprint_journey_from_the_form_to_the_print_request(web, platform):
     page.get_by_role("button", name="Vérifier et voir l'aperçu").click()
     assert page.locator("h1").inner_text() == f"Confirmer la réimpression du diplôme n° {NUMBER}"
     facts = page.locator("#recapitulatif").inner_text()
-    assert "Monsieur CHEVALIER Henri, né(e) le 01/03/1990" in facts and "14/06/2019" in facts
+    assert "Madame ROUSSEAU Élodie, né(e) le 07/07/1979" in facts and "14/06/2019" in facts
     assert "Ouvrier du paysage (TP-00463)" in facts
     checker.check("confirmation")
     # P2: the preview, read-only: the diploma's wording, the number top right, no Marque État nor stamp.
     preview = page.request.get(page.locator("#apercu").get_attribute("href"))
     assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
     text, words, _ = pdf_text(preview.body())
-    assert "Monsieur CHEVALIER Henri, né le 1 mars 1990 à Lyon" in text and top_right(words, NUMBER)
+    assert "Madame ROUSSEAU Élodie, née le 7 juillet 1979 à Bourg-en-Bresse" in text and top_right(words, NUMBER)
     assert "RÉPUBLIQUE FRANÇAISE" not in text
     # « Modifier » goes back to the form as it was; nothing is recorded before the confirmation.
     page.get_by_role("button", name="Modifier").click()
@@ -126,7 +127,7 @@ def test_p8_reprint_journey_from_the_form_to_the_print_request(web, platform):
     fill(page, **valid(platform))
     page.get_by_role("button", name="Vérifier et voir l'aperçu").click()
     page.get_by_role("button", name="Confirmer la réimpression").click()
-    assert flash(page).startswith(f"Réimpression enregistrée pour Monsieur CHEVALIER Henri : diplôme n° {NUMBER} "
+    assert flash(page).startswith(f"Réimpression enregistrée pour Madame ROUSSEAU Élodie : diplôme n° {NUMBER} "
                                   f"et sa lettre d'accompagnement.")
     assert "Réimpression d'un diplôme antérieur à CERES" in page.locator(".ceres-mention").first.inner_text()
     documents = [" ".join(text.split()) for text in page.locator("#documents li").all_inner_texts()]
@@ -142,10 +143,10 @@ def test_p8_reprint_journey_from_the_form_to_the_print_request(web, platform):
     # P3: verified, then sent to print, as any diploma.
     page.locator("label[for=conformes]").click()
     page.get_by_role("button", name="Envoyer pour impression").click()
-    assert flash(page) == "Demande d'impression transmise pour Monsieur CHEVALIER Henri."
+    assert flash(page) == "Demande d'impression transmise pour Madame ROUSSEAU Élodie."
     page.get_by_role("link", name="Réimpressions", exact=True).first.click()
     (row,) = page.locator("#liste-reimpressions tbody tr").all_inner_texts()
-    assert NUMBER in row and "Monsieur CHEVALIER Henri" in row and "14/06/2019" in row
+    assert NUMBER in row and "Madame ROUSSEAU Élodie" in row and "14/06/2019" in row
     assert "Demande d'impression transmise le" in row
     checker.check("liste")
 
@@ -165,7 +166,7 @@ def test_p8_reprints_list_sorted_and_by_pages(web, platform, monkeypatch):
     for number in ("A-0003", "A-0001"):
         made = requests.post(f"{platform.urls['printing']}/reprints", headers=ud01, timeout=30,
                              json={**valid(platform), "number": number,
-                                   "candidate_id": platform.chevalier.candidate_id})
+                                   "candidate_id": platform.holder.candidate_id})
         assert made.status_code == 201, made.text
     total = requests.get(f"{platform.urls['printing']}/reprints", headers=ud01, timeout=10).json()["total"]
     monkeypatch.setattr(agent_printing, "REPRINTS_PER_PAGE", 1)
@@ -197,16 +198,16 @@ def test_p8_reprints_only_for_those_who_may_and_b1_page_without_birth_date(web, 
                                                                scope={"departements": ["01"]}, ttl=600)}
     printing = platform.urls["printing"]
     made = requests.post(f"{printing}/reprints", headers=ud01, timeout=30,
-                         json={**valid(platform), "number": "B-0001", "candidate_id": platform.chevalier.candidate_id})
+                         json={**valid(platform), "number": "B-0001", "candidate_id": platform.holder.candidate_id})
     assert made.status_code == 201, made.text
     preview = requests.get(f"{printing}/sessions/{made.json()['session_id']}/candidates/"
-                           f"{platform.chevalier.candidate_id}/documents/B-0001/preview", headers=ud01, timeout=60)
+                           f"{platform.holder.candidate_id}/documents/B-0001/preview", headers=ud01, timeout=60)
     (link,) = {uri for uri in pdf_text(preview.content)[2] if "/verification/" in uri}
     page.context.clear_cookies()
     page.goto(link)
     assert page.locator("#resultat .fr-alert__title").inner_text() == "Document authentique"
     facts = page.locator("#resultat").inner_text()
-    assert "Monsieur CHEVALIER Henri" in facts and "Ouvrier du paysage (TP-00463)" in facts
+    assert "Madame ROUSSEAU Élodie" in facts and "Ouvrier du paysage (TP-00463)" in facts
     assert "Date de la décision du jury" in facts and "14 juin 2019" in facts
-    assert "1990" not in facts and "né(e)" not in facts and "1990" not in page.content()
+    assert "1979" not in facts and "né(e)" not in facts and "1979" not in page.content()
     checker.check("verification-publique")
