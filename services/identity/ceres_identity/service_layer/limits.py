@@ -2,7 +2,7 @@
 
 Two kinds of counters. `count`: within a fixed window; at `limit` the key is blocked until `block` seconds later
 (sign-up and reset requests per address, wrong activation codes per account). `fail`: progressive waits (M2) —
-the first `free` failures cost nothing, then each one imposes a wait that doubles, up to a cap; the failures are
+from the `free`-th failure on, each one imposes a wait before the next attempt, doubling up to a cap; failures are
 forgotten after `memory` seconds without one (for these keys `window_start` holds the latest failure). Counted
 failures must survive the error that follows them: callers commit before raising. Every refusal says how long to
 wait (429 with Retry-After, L6).
@@ -65,7 +65,7 @@ def ensure_open(session: Session, *keys: str) -> None:
 
 
 def delay_after(failures: int, *, free: int, first: int, cap: int) -> int:
-    """Seconds to wait after `failures` failures: none for the first `free - 1`, then first, 2×first, 4×first …
+    """Seconds to wait after the `failures`-th failure: none before the `free`-th, then first, 2×first, 4×first …
     up to `cap` (M2)."""
     if failures < free:
         return 0
