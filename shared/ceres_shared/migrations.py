@@ -59,9 +59,10 @@ def create_platform_tables(op) -> None:
     from .platform_tables import PlatformTables
 
     metadata = new_metadata()
-    PlatformTables(metadata)
+    tables = PlatformTables(metadata)
     bind = op.get_bind()
-    metadata.create_all(bind)
+    # The three of the first migration only: tables added since come with their own migration.
+    metadata.create_all(bind, tables=[tables.outbox, tables.inbox, tables.audit])
 
 
 def drop_platform_tables(op) -> None:

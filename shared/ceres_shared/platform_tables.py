@@ -1,4 +1,4 @@
-"""Tables every service has beside its own: the outbox, the inbox and the audit trail."""
+"""Tables every service has beside its own: the outbox, the inbox, the audit trail and the idempotency keys."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
 )
 
+from . import idempotency
 from .db import BIGID
 
 
@@ -63,3 +64,5 @@ class PlatformTables:
             Column("correlation_id", String(128), nullable=True),
         )
         Index("ix_audit_log_entity", self.audit.c.entity_type, self.audit.c.entity_id, self.audit.c.id)
+        # Answers kept for retries with an Idempotency-Key (idempotency.py); each service's later migration.
+        self.idempotency = idempotency.table(metadata)

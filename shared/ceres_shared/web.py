@@ -13,7 +13,7 @@ from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session
 
-from . import correlation, errors, revocation
+from . import correlation, errors, idempotency, revocation
 from .auth import KeySet, check_permission
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS, scrape_authorised
 from .runtime import Runtime
@@ -43,6 +43,7 @@ def create_service_app(runtime: Runtime, blueprints=(), *, title: str, descripti
     app.extensions["ceres_revocations"] = revocation.for_settings(runtime.settings)  # L1: tokens cut at log-out
     api = Api(app)
     _install_request_context(app, runtime)
+    idempotency.install(app, runtime)  # after the permission check: retries with an Idempotency-Key
     errors.install(app)
     _install_probes(app, runtime)
     from .audit_api import blp as history_blp

@@ -209,3 +209,47 @@ def test_a_service_refusal_keeps_its_status_on_the_page_and_a_failure_is_503(ser
     from ceres_gateway.web.client import ServiceError
 
     assert refusal_status(ServiceError(service_status, "x")) == page_status
+
+
+def test_every_form_carries_a_fresh_idempotency_key(client):
+    keys = [re.search(r'name="idempotency_key" value="([^"]+)"', client.get("/connexion").get_data(as_text=True))
+            for _ in range(2)]
+    assert all(keys) and keys[0].group(1) != keys[1].group(1)
+
+
+def test_a_form_sent_again_reaches_the_service_with_the_same_key(app):
+    """The form's key becomes each call's Idempotency-Key: the same form sent again (after a cut connection)
+    gives the same keys, so the service answers it as the first time; another call of the same form, its own."""
+    import threading
+
+    import requests
+    from flask import Flask, request as upstream_request
+    from werkzeug.serving import make_server
+
+    from ceres_gateway.web.client import ServiceClient
+
+    echo = Flask("echo")
+
+    @echo.route("/<path:path>", methods=["GET", "POST", "PATCH"])
+    def any_path(path):
+        return {"key": upstream_request.headers.get("Idempotency-Key")}
+
+    server = make_server("127.0.0.1", 0, echo, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    services = ServiceClient({"sessions": f"http://127.0.0.1:{server.server_port}"}, requests.Session(), 5)
+
+    def keys_of(form: dict, calls):
+        with app.test_request_context("/agent/x", method="POST", data=form):
+            return [services.call(method, "sessions", path, json=body).data["key"] for method, path, body in calls]
+
+    calls = [("POST", "/sessions/s1/validation", {}), ("POST", "/sessions/s1/validation", {"motif": "x"}),
+             ("PATCH", "/jures/7", {"nom": "A"}), ("GET", "/sessions/s1", None)]
+    try:
+        first = keys_of({"idempotency_key": "cle-du-formulaire"}, calls)
+        assert first == keys_of({"idempotency_key": "cle-du-formulaire"}, calls)  # the same form again
+        assert all(k and k.startswith("cle-du-formulaire.") for k in first[:3]) and len(set(first[:3])) == 3
+        assert first[3] is None  # a GET changes nothing
+        assert keys_of({"idempotency_key": "autre-formulaire"}, calls[:1]) != first[:1]
+        assert keys_of({}, calls[:1]) == [None]  # a form without key (an older page): no key
+    finally:
+        server.shutdown()

@@ -47,6 +47,7 @@ def create_app(runtime: Runtime | None = None):
     app = create_service_app(runtime, blueprints, title=TITLE, description=DESCRIPTION)
     app.extensions["ceres_keys"] = LiveKeySet(ring, given)
     app.extensions["ceres_revocations"] = Revocations(lambda: _revocation_list(runtime), interval=1.0)  # L1
+    app.config["CERES_IDEMPOTENCY"] = False  # its answers hold tokens, secrets, codes: never kept (idempotency.py)
     return app
 
 

@@ -28,6 +28,7 @@ def vendor(filename: str):
 
 bp.before_request(security.check_csrf)
 bp.add_app_template_global(security.csrf_token, "csrf_token")  # also inside imported macros
+bp.add_app_template_global(security.idempotency_key, "idempotency_key")
 
 
 class SessionExpired(Exception):
@@ -73,7 +74,7 @@ def raw(method: str, service: str, path: str, *, accept: str, **kwargs) -> reque
     http, extra = client(), kwargs.pop("headers", {})
 
     def send(token):
-        headers = {"Accept": accept, **extra}
+        headers = {"Accept": accept, **extra, **security.idempotency_header(method, service, path, None)}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:

@@ -10,6 +10,8 @@ from flask import g, has_request_context, request
 
 from ceres_shared import correlation
 
+from . import security
+
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +61,7 @@ class ServiceClient:
             headers["X-Forwarded-For"] = request.remote_addr
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        headers.update(security.idempotency_header(method, service, path, json))
         try:
             response = self.http.request(method, f"{self.urls[service]}{path}", json=json, params=params,
                                          headers=headers, timeout=self.timeout, allow_redirects=False)

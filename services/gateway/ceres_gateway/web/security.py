@@ -3,12 +3,14 @@ TLS, 12 hours idle at most), HSTS over TLS, a CSRF token on every form, and a st
 inline script or style at all)."""
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 from datetime import timedelta
 import os
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from ceres_shared import config
@@ -69,6 +71,28 @@ def csrf_token() -> str:
     if token is None:
         token = session["csrf"] = secrets.token_urlsafe(32)
     return token
+
+
+IDEMPOTENCY_FIELD = "idempotency_key"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def idempotency_key() -> str:
+    """A form's key, made when the form is shown (a hidden field, see macros.csrf): sent again with the form, it
+    lets the services answer a retry (after a cut connection) as the first time instead of applying it twice."""
+    return secrets.token_urlsafe(18)
+
+
+def idempotency_header(method: str, service: str, path: str, body) -> dict:
+    """The Idempotency-Key of one state-changing call made for the form being handled: the form's key with the
+    call's own digest (a form may make several calls; the same call again after a token renewal keeps its key)."""
+    if method not in STATE_CHANGING or not has_request_context() or request.method != "POST":
+        return {}
+    form_key = request.form.get(IDEMPOTENCY_FIELD, "")
+    if not form_key or len(form_key) > 40 or not form_key.isascii():
+        return {}
+    digest = hashlib.sha256(json.dumps([method, service, path, body], sort_keys=True, default=str).encode())
+    return {"Idempotency-Key": f"{form_key}.{digest.hexdigest()[:32]}"}
 
 
 def check_csrf() -> None:
