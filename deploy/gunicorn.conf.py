@@ -22,6 +22,21 @@ def _cpu_count():
         return os.cpu_count() or 1
 
 
+def _embedded_service():
+    """A CERES service without DATABASE_URL and AMQP_URL runs in embedded mode (SQLite, demo tokens)."""
+    service = os.environ.get("CERES_SERVICE", "")
+    if not service or service == "gateway":  # the gateway under gunicorn is always production (M6)
+        return False
+    database = os.environ.get("DATABASE_URL") or os.environ.get(f"{service.upper()}_DATABASE_URL")
+    return not (database and os.environ.get("AMQP_URL"))
+
+
+# M7: embedded mode listens on loopback only (make run), never on every interface as below, unless it is a
+# public demonstration.
+if _embedded_service() and os.environ.get("CERES_DEMO_PUBLIC") != "1":
+    raise RuntimeError("embedded mode (no DATABASE_URL/AMQP_URL) refuses gunicorn's public bind: set both for "
+                       "production, or CERES_DEMO_PUBLIC=1 for a public demonstration")
+
 # Containers are reached through their published/Service port: listen on all interfaces.
 bind = f"0.0.0.0:{_env_int('PORT', 8000)}"
 

@@ -995,7 +995,8 @@ def test_dockerfile_healthcheck_command_works(status, healthy):
 # Gunicorn settings
 # ---------------------------------------------------------------------------
 def load_gunicorn_conf(monkeypatch, **env) -> dict:
-    names = ("PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_ACCESSLOG", "FORWARDED_ALLOW_IPS", "LOG_LEVEL")
+    names = ("PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_ACCESSLOG", "FORWARDED_ALLOW_IPS", "LOG_LEVEL",
+             "CERES_SERVICE", "DATABASE_URL", "AMQP_URL", "CERES_DEMO_PUBLIC")
     for name in names:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -1179,3 +1180,15 @@ def test_placeholder_secrets_cannot_start_a_service(k8s_objects, compose):
     for name, service in compose["services"].items():
         if "CERES_SECRET_KEY" in service.get("environment", {}):
             assert interpolate(str(service["environment"]["CERES_SECRET_KEY"])) == REQUIRED, name
+
+
+def test_gunicorn_refuses_an_embedded_service_on_every_interface_m7(monkeypatch):
+    """A service image started without DATABASE_URL/AMQP_URL would serve embedded mode (demo tokens) on 0.0.0.0."""
+    with pytest.raises(RuntimeError, match="CERES_DEMO_PUBLIC=1"):
+        load_gunicorn_conf(monkeypatch, CERES_SERVICE="identity")
+    with pytest.raises(RuntimeError):
+        load_gunicorn_conf(monkeypatch, CERES_SERVICE="sessions", DATABASE_URL="postgresql+psycopg://db/x")
+    production = {"DATABASE_URL": "postgresql+psycopg://db/x", "AMQP_URL": "amqp://broker/ceres"}
+    assert load_gunicorn_conf(monkeypatch, CERES_SERVICE="identity", **production)["bind"] == "0.0.0.0:8000"
+    assert load_gunicorn_conf(monkeypatch, CERES_SERVICE="gateway")["bind"] == "0.0.0.0:8000"
+    assert load_gunicorn_conf(monkeypatch, CERES_SERVICE="identity", CERES_DEMO_PUBLIC="1")["bind"]
