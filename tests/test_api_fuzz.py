@@ -1,40 +1,67 @@
-"""Property-based fuzzing of every service's API from its own OpenAPI document (schemathesis strategies run
-with Hypothesis): whatever the input — unknown fields, wrong types, odd strings — no endpoint answers 5xx.
-Each case is sent as a national administrator (to reach the handlers) and anonymously (the auth paths)."""
+"""schemathesis against every service's own OpenAPI document, with all its checks (no 5xx; status code, content
+type, headers and body as documented; valid data accepted, invalid data refused; 405 and Allow for other methods;
+protected operations refusing an anonymous call): each generated case is sent as a national administrator (to reach
+the handlers) and anonymously (the auth paths), to the service's Flask app on a real PostgreSQL database.
+Bounded: EXAMPLES per operation and per generation phase, so the five services take about two minutes."""
 from __future__ import annotations
 
 import importlib
+import logging
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 
 from ceres_shared.testing.plugin import build_runtime
 
 SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES = 8
+
+CONFIG = schemathesis.Config.from_dict({
+    "generation": {"max-examples": EXAMPLES, "deterministic": True, "database": "none", "mode": "all"},
+    "suppress-health-check": ["all"],
+    # A schema-valid request may still break a rule no JSON Schema can state (a SIRET's check digit, a date after
+    # another, a record that must exist, no control character in a name...): a French 422 with `errors` is then the
+    # right answer. Every other rejection of valid data still fails; invalid data must always be rejected.
+    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422",
+                                                                   "429"]}},
+})
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_api_never_answers_5xx(service, infra, amqp_url, issuer):
-    runtime = build_runtime(infra, amqp_url, issuer, service)
-    try:
+@pytest.fixture(autouse=True)
+def _node_id_for_schemathesis(request):
+    # schemathesis 4.32.5 reads and renames `request.node._nodeid` (one name per operation), an attribute pytest 9.2
+    # replaced by `_id`: give it one to read. Each operation is still reported as a subtest under its label.
+    request.node._nodeid = request.node.nodeid
+
+
+def _schema_fixture(service: str):
+    @pytest.fixture(scope="module", name=f"{service}_api")
+    def fixture(infra, amqp_url, issuer):
+        runtime = build_runtime(infra, amqp_url, issuer, service)
         app = importlib.import_module(f"ceres_{service}.app").create_app(runtime)
-        schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+        # One log line per request would bury pytest's report.
+        logging.disable(logging.INFO)
+        try:
+            yield schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)
+        finally:
+            logging.disable(logging.NOTSET)
+            runtime.stop_background()
+            runtime.engine.dispose()
+
+    return fixture
+
+
+def _conformance_test(service: str):
+    @schemathesis.pytest.from_fixture(f"{service}_api").parametrize()
+    def test(case, issuer):
         admin = {"Authorization": "Bearer " + issuer.issue("fuzz-admin", "admin", ttl=3600)}
-        operations = [result.ok() for result in schema.get_all_operations()]
-        assert operations, "the OpenAPI document lists no operation"
-        for operation in operations:
+        case.call_and_validate(headers=admin)
+        case.call_and_validate()
 
-            @given(case=operation.as_strategy())
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
-            def fuzz(case):
-                case.call_and_validate(headers=admin, checks=[not_a_server_error])
-                case.call_and_validate(checks=[not_a_server_error])
+    test.__name__ = f"test_{service}_api_conforms"
+    return test
 
-            fuzz()
-    finally:
-        runtime.stop_background()
-        runtime.engine.dispose()
+
+for _service in SERVICES:
+    globals()[f"{_service}_api"] = _schema_fixture(_service)
+    globals()[f"test_{_service}_api_conforms"] = _conformance_test(_service)

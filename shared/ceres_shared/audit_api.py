@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from .auth import current_principal, require
 from .errors import NotFound
+from .openapi import UtcDateTime
 from .web import db, runtime
 
 blp = Blueprint("history", __name__, url_prefix="/history", description="Traçabilité des modifications")
@@ -15,7 +16,7 @@ class AuditEntrySchema(Schema):
     action = fields.Str()
     actor = fields.Str()
     actor_role = fields.Str(allow_none=True)
-    at = fields.DateTime()
+    at = UtcDateTime()
     changes = fields.Dict()
     reason = fields.Str(allow_none=True)
     correlation_id = fields.Str(allow_none=True)

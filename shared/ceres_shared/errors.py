@@ -156,6 +156,16 @@ def install(app: Flask) -> None:
             return problem(status, "Certaines données sont invalides.", errors=french(flat))
         if status == 400 and request.is_json is False and request.data:
             return problem(415, "Le corps de la requête doit être du JSON (Content-Type: application/json).")
+        if status == 405 and getattr(exc, "valid_methods", None):
+            from flask.globals import request_ctx
+
+            from .openapi import route_methods
+
+            # The route's methods, not those of every rule the path matches (see route_methods); none when werkzeug
+            # matched a path only by its pattern, its converter then refusing the value (an id of 0): no such record.
+            methods = route_methods(request_ctx.url_adapter) if request_ctx.url_adapter else exc.valid_methods
+            if not methods:
+                return problem(404, "La ressource demandée n'existe pas.")
         detail = {
             400: "La requête est mal formée.",
             401: "Veuillez vous connecter.",
@@ -168,7 +178,7 @@ def install(app: Flask) -> None:
         }.get(status, exc.description or "Erreur.")
         response = problem(status, detail)
         if status == 405 and getattr(exc, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
+            response.headers["Allow"] = ", ".join(methods)
         return response
 
     @app.errorhandler(StaleDataError)

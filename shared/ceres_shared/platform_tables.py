@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 
 from . import idempotency
-from .db import BIGID
+from .db import BIGID, AwareDateTime
 
 
 class PlatformTables:
@@ -58,7 +58,7 @@ class PlatformTables:
             Column("action", String(60), nullable=False),
             Column("actor", String(120), nullable=False),
             Column("actor_role", String(40), nullable=True),
-            Column("at", DateTime(timezone=True), nullable=False),
+            Column("at", AwareDateTime(), nullable=False),  # aware on SQLite too: the history APIs write its offset
             Column("changes", JSON, nullable=False),
             Column("reason", Text, nullable=True),
             Column("correlation_id", String(128), nullable=True),

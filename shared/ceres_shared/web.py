@@ -9,13 +9,13 @@ import time
 
 import click
 from flask import Flask, Response, current_app, g, request
-from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session
 
 from . import correlation, errors, idempotency, revocation
 from .auth import KeySet, check_permission
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS, scrape_authorised
+from .openapi import CeresApi, ServiceFlask
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ CORRELATION_HEADER = "X-Correlation-ID"
 
 
 def create_service_app(runtime: Runtime, blueprints=(), *, title: str, description: str = "") -> Flask:
-    app = Flask(runtime.service)
+    app = ServiceFlask(runtime.service)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0",
@@ -41,7 +41,7 @@ def create_service_app(runtime: Runtime, blueprints=(), *, title: str, descripti
     app.extensions["ceres_policy"] = runtime.policy
     app.extensions["ceres_keys"] = KeySet(url=runtime.settings.jwks_url, jwks=runtime.jwks)
     app.extensions["ceres_revocations"] = revocation.for_settings(runtime.settings)  # L1: tokens cut at log-out
-    api = Api(app)
+    api = CeresApi(app)
     _install_request_context(app, runtime)
     idempotency.install(app, runtime)  # after the permission check: retries with an Idempotency-Key
     errors.install(app)
@@ -88,6 +88,8 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
             if bad is not None:
                 return errors.problem(422, "Certaines données sont invalides.",
                                       errors={bad: ["Caractères non autorisés."]})
+        if request.method == "PATCH" and request.url_rule is not None and _asks_nothing():
+            return errors.problem(422, "Aucune modification demandée.", code="no_change")  # was 200 (L9)
 
     @app.after_request
     def _finish(response: Response):
@@ -111,6 +113,12 @@ def _install_request_context(app: Flask, rt: Runtime) -> None:
         token = g.pop("correlation_token", None)
         if token is not None:
             correlation.reset(token)
+
+
+def _asks_nothing() -> bool:
+    """A PATCH without a body, or with `{}`: it changes nothing, so it is refused rather than answered 200."""
+    raw = request.get_data(cache=True)
+    return not raw.strip() or (request.is_json and request.get_json(silent=True) == {})
 
 
 def _storable(text: str) -> bool:

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from ceres_shared.auth import current_principal, require
+from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
 from .domain.countries import countries
@@ -214,6 +215,7 @@ def update_candidate(data, candidate_id: int):
 
 
 @blp.route("/<int:candidate_id>/validation", methods=["POST"])
+@problem_doc(blp, 422, "Dossier incomplet ou incohérent (C5) : `errors` dit quoi corriger, champ par champ")
 @require("candidate.validate")
 @blp.response(200)
 def validate_candidate(candidate_id: int):
@@ -260,6 +262,9 @@ def _history(session, candidate_id: int) -> list[dict]:
 
 
 @blp.route("/<int:candidate_id>/export", methods=["GET"])
+@blp.alt_response(200, success=True, description="Toutes les données de la personne (JSON à télécharger)",
+                  headers={"Content-Disposition": {"description": 'attachment; filename="candidat-<id>.json"',
+                                                   "schema": {"type": "string"}}})
 @require("candidate.export")
 def export_candidate(candidate_id: int):
     """Droit d'accès (RGPD) : toutes les données de la personne, en JSON."""

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
+from . import responses as doc
 from . import schemas as s
 from .bootstrap import company_register
 from .models import Site
@@ -168,6 +169,7 @@ def transfer_site(data, site_id):
 
 # -- search (E6) -------------------------------------------------------------------------------------------------
 @blp.route("/search")
+@blp.alt_response(200, schema=doc.SearchResults, success=True)
 @blp.arguments(s.SearchQuery, location="query")
 @require("search")
 def search_endpoint(args):

@@ -5,6 +5,8 @@ from datetime import date
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ceres_shared.openapi import UtcDateTime
+
 from .domain.rules import AGREMENT_STATUSES, TYPES_CENTRE, agrement_valid_on
 
 SIRET = validate.Regexp(r"^\d{14}$", error="Le SIRET doit comporter 14 chiffres.")
@@ -175,7 +177,7 @@ class DecisionOut(Schema):
     valid_until = fields.Date(allow_none=True)
     reason = fields.Str(allow_none=True)
     by = fields.Str()
-    at = fields.DateTime()
+    at = UtcDateTime()
 
 
 class AgrementListQuery(Schema):
@@ -208,8 +210,8 @@ class AgrementListItem(Schema):
     titre_version = fields.Date()
     titre_libelle = fields.Str(allow_none=True)
     status = fields.Str()
-    requested_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    requested_at = UtcDateTime()
+    updated_at = UtcDateTime()
     site = fields.Nested(_SiteBrief)
     centre = fields.Nested(_CentreBrief)
 

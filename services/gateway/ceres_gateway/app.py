@@ -194,10 +194,12 @@ def create_app(urls: dict[str, str] | None = None, timeout: float = 30.0, *, emb
 
 
 def _merge(merged: dict, service: str, doc: dict) -> None:
-    """Prefix the service's paths with /api/<service> and its schema names with the service name."""
+    """Prefix the service's paths with /api/<service> and its components' names (schemas, responses...) with the
+    service name; the security schemes are the same token everywhere."""
     prefix = service.capitalize()
-    schemas = (doc.get("components") or {}).get("schemas") or {}
-    renames = {f"#/components/schemas/{n}": f"#/components/schemas/{prefix}{n}" for n in schemas}
+    components = doc.get("components") or {}
+    renames = {f"#/components/{kind}/{n}": f"#/components/{kind}/{prefix}{n}"
+               for kind, named in components.items() if kind != "securitySchemes" for n in named}
 
     def rewrite(node):
         if isinstance(node, dict):
@@ -208,7 +210,9 @@ def _merge(merged: dict, service: str, doc: dict) -> None:
 
     for path, item in (doc.get("paths") or {}).items():
         merged["paths"][f"/api/{service}{path}"] = rewrite(item)
-    for name, schema in schemas.items():
-        merged["components"]["schemas"][f"{prefix}{name}"] = rewrite(schema)
+    for kind, named in components.items():
+        for name, component in named.items():
+            key = name if kind == "securitySchemes" else f"{prefix}{name}"
+            merged["components"].setdefault(kind, {})[key] = rewrite(component)
     for tag in doc.get("tags") or []:
         merged["tags"].append({**tag, "name": tag["name"]})

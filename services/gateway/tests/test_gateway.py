@@ -76,9 +76,12 @@ def test_merged_openapi_prefixes_paths_and_names_the_missing_services(platform):
     assert "/api/establishments/history/{entity_type}/{entity_id}" in spec["paths"]
     assert "/api/sessions/history/{entity_type}/{entity_id}" in spec["paths"]
     assert sorted(spec["info"]["x-unavailable-services"]) == ["candidates", "identity", "printing"]
-    refs = str(spec["paths"])
-    for ref in [r for r in refs.split("'") if r.startswith("#/components/schemas/")]:
-        assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"]
+    refs = str(spec["paths"]) + str(spec["components"])
+    for ref in [r for r in refs.split("'") if r.startswith("#/components/")]:
+        kind, name = ref.split("/")[2:]
+        assert name in spec["components"][kind], ref
+    assert "EstablishmentsProblem" in spec["components"]["schemas"]  # the problem+json errors (L9)
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
 def test_metrics_are_not_served_to_the_outside(platform):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from ceres_shared.auth import ALL_ROLES
 from ceres_shared.keyring import KeyRing
@@ -16,11 +16,21 @@ blp = Blueprint("keys", __name__, description="Clés publiques de signature des 
 dev_blp = Blueprint("dev_tokens", __name__, url_prefix="/dev", description="Jetons de développement (mode embarqué)")
 
 
+class JwksOut(Schema):
+    """RFC 7517 key set (documentation only: the ring writes it)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    keys = fields.List(fields.Dict(), required=True)
+
+
 def keyring() -> KeyRing:
     return current_app.extensions["ceres_runtime"].identity.keyring
 
 
 @blp.route("/.well-known/jwks.json")
+@blp.alt_response(200, schema=JwksOut, success=True, description="Clés publiques (JWK) des jetons en cours de validité")
 def jwks():
     return keyring().jwks()
 

@@ -171,3 +171,12 @@ def test_weak_argon2_parameters_are_refused_outside_tests(monkeypatch):
     with pytest.raises(ConfigError):
         IdentityConfig(public_url="x", argon2_memory_kib=1024).check_hashing()
     IdentityConfig(public_url="x").check_hashing()
+
+
+def test_L9_an_empty_patch_of_an_agent_is_refused(portal, admin):
+    created = portal.client.post("/agents", json=agent_body(email="ud.vide@travail.gouv.fr"), headers=admin)
+    assert created.status_code == 201
+    empty = portal.client.patch(f"/agents/{created.json['id']}", json={}, headers=admin)
+    assert empty.status_code == 422 and empty.json["detail"] == "Aucune modification demandée."
+    assert empty.content_type == "application/problem+json"
+    assert portal.client.get(f"/agents/{created.json['id']}", headers=admin).json == created.json

@@ -13,6 +13,7 @@ from ceres_shared.errors import NotFound
 from ceres_shared.web import db, runtime
 
 from . import afpa, services, verification
+from . import responses as doc
 from .domain.rules import AFPA_STATUSES
 from .models import Batch, Candidacy, ValidatedSession
 
@@ -75,12 +76,17 @@ class StatusReports(Schema):
     reports = fields.List(fields.Nested(StatusReport), required=True, validate=validate.Length(min=1, max=5000))
 
 
+BINARY = {"type": "string", "format": "binary"}
+PDF = {"schema": BINARY, "content_type": "application/pdf", "success": True, "description": "Le PDF"}
+
+
 def _pdf(data: bytes, name: str) -> Response:
     return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 # --- agents ------------------------------------------------------------------------------------------------------
 @agent.route("/dashboard")
+@agent.alt_response(200, schema=doc.Dashboard, success=True)
 @require("print.read")
 def get_dashboard():
     """P9: validated sessions of the scope with no print request / with part of them requested."""
@@ -88,6 +94,7 @@ def get_dashboard():
 
 
 @agent.route("/sessions")
+@agent.alt_response(200, schema=doc.SessionPage, success=True)
 @agent.arguments(ProgressQuery, location="query")
 @require("print.read")
 def list_sessions(query):
@@ -105,6 +112,7 @@ def list_sessions(query):
 
 
 @agent.route("/sessions/<session_id>/candidates")
+@agent.alt_response(200, schema=doc.SessionCandidates, success=True)
 @require("print.read")
 def list_candidates(session_id):
     """P1: the session's candidates with the state of their documents."""
@@ -116,6 +124,7 @@ def list_candidates(session_id):
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>")
+@agent.alt_response(200, schema=doc.CandidateDetail, success=True)
 @require("print.read")
 def get_candidate(session_id, candidate_id):
     """P1: one candidate, with previous / next."""
@@ -126,6 +135,7 @@ def get_candidate(session_id, candidate_id):
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/documents/<path:number>/preview")
+@agent.alt_response(200, **PDF)
 @require("print.read")
 def preview(session_id, candidate_id, number):
     """P2: preview without stamp, signature, Marque État, watermark or livret front page."""
@@ -143,6 +153,7 @@ def _locked(session, candidacy: Candidacy) -> Candidacy:
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/verification", methods=["POST"])
+@agent.alt_response(200, schema=doc.CandidacyState, success=True)
 @agent.arguments(VerifySchema)
 @require("print.verify")
 def verify(_body, session_id, candidate_id):
@@ -155,6 +166,7 @@ def verify(_body, session_id, candidate_id):
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/print-requests", methods=["POST"])
+@agent.alt_response(201, schema=doc.PrintRequested, success=True)
 @agent.arguments(PrintRequestSchema)
 @require("print.request")
 def request_print(body, session_id, candidate_id):
@@ -169,6 +181,7 @@ def request_print(body, session_id, candidate_id):
 
 
 @agent.route("/reprints", methods=["POST"])
+@agent.alt_response(201, schema=doc.ReprintRecorded, success=True)
 @agent.arguments(ReprintSchema)
 @require("print.request")
 def request_reprint(body):
@@ -181,6 +194,7 @@ def request_reprint(body):
 
 
 @agent.route("/reprints/check", methods=["POST"])
+@agent.alt_response(200, schema=doc.ReprintSummary, success=True)
 @agent.arguments(ReprintSchema)
 @require("print.request")
 def check_reprint(body):
@@ -191,6 +205,7 @@ def check_reprint(body):
 
 
 @agent.route("/reprints/preview", methods=["POST"])
+@agent.alt_response(200, **PDF)
 @agent.arguments(ReprintSchema)
 @require("print.request")
 def preview_reprint(body):
@@ -204,6 +219,7 @@ def preview_reprint(body):
 
 
 @agent.route("/reprints")
+@agent.alt_response(200, schema=doc.ReprintPage, success=True)
 @agent.arguments(ReprintsQuery, location="query")
 @require("print.read")
 def list_reprints(query):
@@ -213,6 +229,7 @@ def list_reprints(query):
 
 
 @agent.route("/sessions/<session_id>/candidates/<int:candidate_id>/attestation")
+@agent.alt_response(200, **PDF)
 @require("print.read")
 def attestation(session_id, candidate_id):
     """P4: attestation de réussite (admitted candidate, after the first print request)."""
@@ -225,12 +242,13 @@ def attestation(session_id, candidate_id):
 
 # --- the Afpa ----------------------------------------------------------------------------------------------------
 def _batch_view(batch: Batch) -> dict:
-    return {"id": batch.id, "status": batch.status, "created_at": batch.created_at.isoformat(),
+    return {"id": batch.id, "status": batch.status, "created_at": services.iso(batch.created_at),
             "documents": batch.item_count, "sha256": batch.sha256, "size": len(batch.archive),
-            "acknowledged_at": batch.acknowledged_at.isoformat() if batch.acknowledged_at else None}
+            "acknowledged_at": services.iso(batch.acknowledged_at)}
 
 
 @feed.route("/batches")
+@feed.alt_response(200, schema=doc.Batches, success=True)
 @require("afpa.feed")
 def list_batches():
     """Ready batches (not acknowledged yet), oldest first."""
@@ -239,6 +257,10 @@ def list_batches():
 
 
 @feed.route("/batches/<batch_id>/archive")
+@feed.alt_response(200, schema=BINARY, content_type="application/zip", success=True, headers={
+    "X-Checksum-SHA256": {"description": "SHA-256 de l'archive, à renvoyer dans l'accusé de réception",
+                          "schema": {"type": "string"}},
+    "ETag": {"schema": {"type": "string"}}})
 @require("afpa.feed")
 def download(batch_id):
     """The batch's zip; its SHA-256 in `X-Checksum-SHA256` (to send back with the acknowledgement)."""
@@ -251,6 +273,7 @@ def download(batch_id):
 
 
 @feed.route("/batches/<batch_id>/acknowledgement", methods=["POST"])
+@feed.alt_response(200, schema=doc.BatchOut, success=True)
 @feed.arguments(AckSchema)
 @require("afpa.feed")
 def acknowledge(body, batch_id):
@@ -261,6 +284,7 @@ def acknowledge(body, batch_id):
 
 
 @feed.route("/statuses", methods=["POST"])
+@feed.alt_response(200, schema=doc.StatusResults, success=True)
 @feed.arguments(StatusReports)
 @require("afpa.feed")
 def report_statuses(body):
@@ -276,6 +300,13 @@ NOT_GENUINE = "Document non authentique : ce numéro et ce code ne correspondent
 
 
 @public.route("/verification/<path:number>")  # an original number may hold slashes (P8)
+@public.alt_response(200, schema=doc.Verification, success=True,
+                     description="Document authentique (JSON si `Accept: application/json`)")
+@public.alt_response(200, schema={"type": "string"}, content_type="text/html", success=True,
+                     description="Document authentique (page)")
+@public.alt_response(404, schema=doc.Verification, description="Document non authentique, ou numéro inconnu")
+@public.alt_response(404, schema={"type": "string"}, content_type="text/html",
+                     description="Document non authentique (page)")
 def verify_document(number):
     """B1: the number plus its signed code confirm holder, titre and date — or the document is not genuine.
     Unknown number and wrong code get the same answer, so numbers cannot be probed."""

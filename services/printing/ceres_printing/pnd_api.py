@@ -11,6 +11,7 @@ from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db
 
 from . import documents
+from . import responses as doc
 from .domain.rules import DOCUMENT_LABELS
 from .models import Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, ValidatedSession
 from .services import iso, scope_filter
@@ -31,6 +32,7 @@ def _open_pnd():
 
 
 @blp.route("/pnd")
+@blp.alt_response(200, schema=doc.PndPage, success=True)
 @blp.arguments(PndQuery, location="query")
 @require("print.read")
 def list_pnd(query):

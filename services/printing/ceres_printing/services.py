@@ -439,4 +439,7 @@ def verification_facts(db: Session, number: str) -> dict | None:
 
 
 def iso(value: datetime | None) -> str | None:
+    """RFC 3339, with its offset: SQLite (embedded mode) gives back naive datetimes, stored in UTC (L9)."""
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
     return value.isoformat() if value else None

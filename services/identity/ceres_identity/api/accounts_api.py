@@ -7,12 +7,13 @@ from sqlalchemy import select
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.errors import NotFound
+from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
 from ..models import Account, Centre, Membership
 from ..service_layer import accounts, centres, tokens
 from . import client_ip, schemas
-from .pages import page
+from .pages import HTML_PAGE, page
 
 blp = Blueprint("accounts", __name__, description="Comptes du portail (I1) et rattachement à un centre (I2)")
 
@@ -25,6 +26,7 @@ def signup_challenge():
 
 
 @blp.route("/accounts", methods=["POST"])
+@problem_doc(blp, 429)
 @blp.arguments(schemas.SignUp)
 @blp.response(202, schemas.Detail)
 def sign_up(body):
@@ -34,6 +36,7 @@ def sign_up(body):
 
 
 @blp.route("/accounts/activate")
+@blp.alt_response(200, **HTML_PAGE)
 def activation_page():
     """La page ouverte par le lien du courriel : un bouton « Activer mon compte »."""
     return page("Activation de votre compte", "Cliquez sur le bouton pour activer votre compte CERES.",
@@ -41,6 +44,8 @@ def activation_page():
 
 
 @blp.route("/accounts/activate", methods=["POST"])
+@problem_doc(blp, 404, "Lien inconnu")
+@problem_doc(blp, 410, "Lien expiré : la demande est supprimée")
 @blp.arguments(schemas.TokenOnly)
 @blp.response(200, schemas.Detail)
 def activate(body):
@@ -50,6 +55,7 @@ def activate(body):
 
 
 @blp.route("/me")
+@problem_doc(blp, 404, "Ce compte n'existe plus")
 @require("me.read")
 @blp.response(200, schemas.Me)
 def me():
@@ -69,6 +75,8 @@ def me():
 
 
 @blp.route("/me/centres", methods=["POST"])
+@problem_doc(blp, 404, "SIRET inconnu de CERES")
+@problem_doc(blp, 429)
 @require("centre.attach")
 @blp.arguments(schemas.Attach)
 @blp.response(201, schemas.Attached)

@@ -6,16 +6,20 @@ from flask_smorest import Blueprint
 
 from ceres_shared.auth import verify
 from ceres_shared.errors import ApiError
+from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
 from ..service_layer import accounts, tokens
 from . import client_ip, schemas
-from .pages import PASSWORD_FIELDS, page
+from .pages import HTML_PAGE, PASSWORD_FIELDS, page
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Connexion, jetons, mot de passe")
 
 
 @blp.route("/login", methods=["POST"])
+@problem_doc(blp, 401, "Adresse électronique ou mot de passe incorrect")
+@problem_doc(blp, 403, "Compte pas encore activé, ou désactivé")
+@problem_doc(blp, 429)
 @blp.arguments(schemas.Login)
 @blp.response(200, schemas.TokenPair)
 def login(body):
@@ -24,6 +28,7 @@ def login(body):
 
 
 @blp.route("/refresh", methods=["POST"])
+@problem_doc(blp, 401, "Jeton de rafraîchissement invalide, expiré ou révoqué")
 @blp.arguments(schemas.RefreshIn)
 @blp.response(200, schemas.TokenPair)
 def refresh(body):
@@ -35,7 +40,7 @@ def refresh(body):
 
 
 @blp.route("/logout", methods=["POST"])
-@blp.arguments(schemas.LogoutIn)
+@blp.arguments(schemas.LogoutIn, required=False)  # a body-less log-out is accepted (204)
 @blp.response(204)
 def logout(body):
     """Se déconnecter : le jeton de renouvellement et ceux de la même connexion sont révoqués, ainsi que le jeton
@@ -56,6 +61,7 @@ def _verified(access_token: str | None):
 
 
 @blp.route("/token", methods=["POST"])
+@problem_doc(blp, 401, "Identifiants du client invalides")
 @blp.arguments(schemas.ClientCredentials)
 @blp.response(200, schemas.TokenPair)
 def client_token(body):
@@ -64,6 +70,7 @@ def client_token(body):
 
 
 @blp.route("/password-reset", methods=["POST"])
+@problem_doc(blp, 429)
 @blp.arguments(schemas.ResetRequest)
 @blp.response(202, schemas.Detail)
 def request_reset(body):
@@ -73,6 +80,7 @@ def request_reset(body):
 
 
 @blp.route("/password-reset")
+@blp.alt_response(200, **HTML_PAGE)
 def reset_page():
     """La page ouverte par le lien du courriel : choisir un nouveau mot de passe."""
     return page("Nouveau mot de passe", "Choisissez votre nouveau mot de passe (12 caractères au moins).",
@@ -80,6 +88,8 @@ def reset_page():
 
 
 @blp.route("/password-reset/confirm", methods=["POST"])
+@problem_doc(blp, 404, "Lien inconnu")
+@problem_doc(blp, 410, "Lien expiré")
 @blp.arguments(schemas.ResetConfirm)
 @blp.response(200, schemas.Detail)
 def confirm_reset(body):

@@ -6,11 +6,12 @@ from flask_smorest import Blueprint
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.errors import ApiError
+from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
 from ..service_layer import invitations
 from . import schemas
-from .pages import page
+from .pages import HTML_PAGE, page
 
 blp = Blueprint("invitations", __name__, description="Invitations de collaborateurs (I3)")
 
@@ -38,6 +39,7 @@ def invite(body):
 
 
 @blp.route("/invitations/accept")
+@blp.alt_response(200, **HTML_PAGE)
 def accept_page():
     """La page ouverte par le lien du courriel d'invitation."""
     return page("Invitation à rejoindre la démarche CERES",
@@ -46,6 +48,8 @@ def accept_page():
 
 
 @blp.route("/invitations/accept", methods=["POST"])
+@problem_doc(blp, 404, "Invitation inconnue")
+@problem_doc(blp, 410, "Invitation expirée")
 @require("invitations.accept")
 @blp.arguments(schemas.TokenOnly)
 @blp.response(200, schemas.Attached)

@@ -24,6 +24,11 @@ document.getElementById("f").addEventListener("submit", async (e) => {{
 </script></body></html>"""
 
 
+# How the endpoints serving a page document it (L9).
+HTML_PAGE = {"schema": {"type": "string"}, "content_type": "text/html", "success": True,
+             "description": "La page (formulaire qui envoie le jeton à l'API JSON)"}
+
+
 def page(title: str, intro: str, action: str, token: str, button: str, extra_fields: str = "") -> Response:
     fields = f'<input type="hidden" name="token" value="{escape(token)}">{extra_fields}'
     html = _PAGE.format(title=escape(title), intro=escape(intro), fields=fields, button=escape(button),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ceres_shared.openapi import UtcDateTime
+
 from ..service_layer.agents import PROFILES
 
 SIRET = validate.Regexp(r"^\d{14}$", error="Le SIRET comporte 14 chiffres.")
@@ -114,7 +116,7 @@ class CodeOut(Schema):
     siret = fields.Str()
     raison_sociale = fields.Str()
     code = fields.Str()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     used = fields.Bool()
 
 
@@ -144,8 +146,8 @@ class InvitationOut(Schema):
     role = fields.Str()
     email = fields.Str()
     status = fields.Str()
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime()
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
     raison_sociale = fields.Str(allow_none=True)
 
 
@@ -155,7 +157,7 @@ class MemberOut(Schema):
     prenom = fields.Str()
     email = fields.Str()
     role = fields.Str()
-    since = fields.DateTime()
+    since = UtcDateTime()
 
 
 PROFILE = validate.OneOf(sorted(PROFILES), error="Profil : " + ", ".join(sorted(PROFILES)) + ".")
@@ -195,7 +197,7 @@ class ClientOut(Schema):
     client_id = fields.Str()
     name = fields.Str()
     role = fields.Str()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     revoked = fields.Bool()
     client_secret = fields.Str(metadata={"description": "Montré une seule fois, à la création."})
 

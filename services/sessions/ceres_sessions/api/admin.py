@@ -15,6 +15,7 @@ from .. import clock
 from ..models import MassOperation, Relaxation
 from ..service_layer import dashboard, mass
 from .common import plain
+from . import responses as doc
 from .schemas import MassApply, MassCriteria, RelaxationClose, RelaxationIn
 from .sessions import SessionOut
 
@@ -40,6 +41,9 @@ def _relaxation(r: Relaxation) -> dict:
 
 
 @blp.route("/assouplissements", methods=["POST"])
+@blp.alt_response(201, schema=doc.RelaxationOut, success=True)
+@blp.alt_response(200, schema=doc.RelaxationOut, success=True,
+                  description="Avec `?dry_run=1` : la période vérifiée, rien n'est écrit")
 @require("relaxation.write")
 @blp.arguments(RelaxationIn)
 def open_relaxation(data: dict):
@@ -58,6 +62,7 @@ def open_relaxation(data: dict):
 
 
 @blp.route("/assouplissements/<int:relaxation_id>/cloture", methods=["POST"])
+@blp.alt_response(200, schema=doc.RelaxationOut, success=True)
 @require("relaxation.write")
 @blp.arguments(RelaxationClose)
 def close_relaxation(data: dict, relaxation_id: int):
@@ -82,18 +87,21 @@ def close_relaxation(data: dict, relaxation_id: int):
 
 
 @blp.route("/assouplissements/<int:relaxation_id>")
+@blp.alt_response(200, schema=doc.RelaxationOut, success=True)
 @require("relaxation.read")
 def relaxation(relaxation_id: int):
     return _relaxation(_found(Relaxation, relaxation_id, RELAXATION_MISSING))
 
 
 @blp.route("/assouplissements")
+@blp.alt_response(200, schema=doc.RelaxationOut(many=True), success=True)
 @require("relaxation.read")
 def relaxations():
     return [_relaxation(r) for r in db().scalars(select(Relaxation).order_by(Relaxation.starts_on.desc()))]
 
 
 @blp.route("/operations-masse/apercu", methods=["POST"])
+@blp.alt_response(200, schema=doc.MassPreview, success=True)
 @require("mass.run")
 @blp.arguments(MassCriteria)
 def preview(criteria: dict):
@@ -111,6 +119,7 @@ def _operation(op: MassOperation) -> dict:
 
 
 @blp.route("/operations-masse", methods=["POST"])
+@blp.alt_response(202, schema=doc.MassOperationOut, success=True, description="Opération mise en file")
 @require("mass.run")
 @blp.arguments(MassApply)
 def apply(data: dict):
@@ -123,12 +132,14 @@ def apply(data: dict):
 
 
 @blp.route("/operations-masse/<operation_id>")
+@blp.alt_response(200, schema=doc.MassOperationOut, success=True)
 @require("mass.run")
 def operation(operation_id: str):
     return _operation(_found(MassOperation, operation_id, "Opération introuvable."))
 
 
 @blp.route("/tableau-de-bord")
+@blp.alt_response(200, schema=doc.Dashboard, success=True)
 @require("dashboard.read")
 def board():
     """S10: the last 12 months of the caller's scope, and the deadline warnings (B2)."""

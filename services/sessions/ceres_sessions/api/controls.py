@@ -7,6 +7,7 @@ from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
 from ..service_layer import controls as uc
+from . import responses as doc
 from .common import plain
 from .schemas import ControlCancel, ControlIn, ControlOutcome, ControlQuery
 
@@ -19,6 +20,7 @@ def _answer(control, status: int = 200):
 
 
 @blp.route("/sessions/<session_id>/controles", methods=["POST"])
+@blp.alt_response(201, schema=doc.ControlOut, success=True)
 @require("control.write")
 @blp.arguments(ControlIn)
 def plan(data: dict, session_id: str):
@@ -28,12 +30,14 @@ def plan(data: dict, session_id: str):
 
 
 @blp.route("/controles/<int:control_id>")
+@blp.alt_response(200, schema=doc.ControlOut, success=True)
 @require("control.read")
 def read(control_id: int):
     return plain(uc.read(db(), current_principal(), control_id))
 
 
 @blp.route("/controles/<int:control_id>/resultat", methods=["POST"])
+@blp.alt_response(200, schema=doc.ControlOut, success=True)
 @require("control.write")
 @blp.arguments(ControlOutcome)
 def outcome(data: dict, control_id: int):
@@ -43,6 +47,7 @@ def outcome(data: dict, control_id: int):
 
 
 @blp.route("/controles/<int:control_id>/annulation", methods=["POST"])
+@blp.alt_response(200, schema=doc.ControlOut, success=True)
 @require("control.write")
 @blp.arguments(ControlCancel)
 def cancel(data: dict, control_id: int):
@@ -50,6 +55,8 @@ def cancel(data: dict, control_id: int):
 
 
 @blp.route("/controles")
+@blp.alt_response(200, schema=doc.ControlPage, success=True, headers={
+    "X-Total-Count": {"description": "Contrôles de la vue", "schema": {"type": "integer"}}})
 @require("control.read")
 @blp.arguments(ControlQuery, location="query")
 def listing(query: dict):

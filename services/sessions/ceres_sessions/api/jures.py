@@ -7,6 +7,7 @@ from ceres_shared.auth import current_principal, require
 from ceres_shared.web import db, runtime
 
 from ..service_layer import jury as uc
+from . import responses as doc
 from .common import plain
 from .schemas import ConflictIn, HabilitationIn, JureIn, JurePatch
 
@@ -18,6 +19,7 @@ def _view(jure) -> dict:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=doc.JureOut, success=True)
 @require("jure.write")
 @blp.arguments(JureIn)
 def create(data: dict):
@@ -27,12 +29,14 @@ def create(data: dict):
 
 
 @blp.route("/<jure_id>")
+@blp.alt_response(200, schema=doc.JureOut, success=True)
 @require("jure.read")
 def read(jure_id: str):
     return _view(uc.get_jure(db(), current_principal(), jure_id))
 
 
 @blp.route("/<jure_id>", methods=["PATCH"])
+@blp.alt_response(200, schema=doc.JureOut, success=True)
 @require("jure.write")
 @blp.arguments(JurePatch(partial=True))
 def edit(data: dict, jure_id: str):
@@ -43,6 +47,7 @@ def edit(data: dict, jure_id: str):
 
 
 @blp.route("/<jure_id>/habilitations", methods=["POST"])
+@blp.alt_response(201, schema=doc.JureOut, success=True)
 @require("jure.write")
 @blp.arguments(HabilitationIn)
 def habilitate(data: dict, jure_id: str):
@@ -53,6 +58,7 @@ def habilitate(data: dict, jure_id: str):
 
 
 @blp.route("/<jure_id>/conflits", methods=["POST"])
+@blp.alt_response(201, schema=doc.JureOut, success=True)
 @require("jure.write")
 @blp.arguments(ConflictIn)
 def conflict(data: dict, jure_id: str):

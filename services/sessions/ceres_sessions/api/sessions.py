@@ -14,6 +14,7 @@ from ..models import ExamSession
 from ..service_layer import controls as controls_uc
 from ..service_layer import jury as jury_uc
 from ..service_layer import sessions as uc
+from . import responses as doc
 from .common import plain
 from .schemas import DatesChange, DteRequest, Enrol, JuryAdd, RealEnd, Reason, Results, SessionCreate, SessionQuery
 
@@ -54,6 +55,10 @@ class SessionOut(Schema):
 _OUT = SessionOut()
 
 
+class SessionDetail(SessionOut, doc.SessionExtras):
+    """A session as its endpoints answer (_detail): documentation only."""
+
+
 def _detail(s: ExamSession) -> dict:
     session, principal = db(), current_principal()
     body = _OUT.dump(s)
@@ -81,6 +86,7 @@ def _sort_key(sort: str):
 
 
 @blp.route("")
+@blp.alt_response(200, schema=doc.SessionPage, success=True)
 @require("session.read")
 @blp.arguments(SessionQuery, location="query")
 def list_sessions(query: dict):
@@ -113,6 +119,7 @@ def list_sessions(query: dict):
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(201, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.create")
 @blp.arguments(SessionCreate)
 def create(data: dict):
@@ -121,6 +128,7 @@ def create(data: dict):
 
 
 @blp.route("/offres")
+@blp.alt_response(200, schema=doc.Offer(many=True), success=True)
 @require("session.create")
 def offers():
     """S1: where the caller's centres may hold a session today (site and titre of a valid agrément)."""
@@ -128,6 +136,7 @@ def offers():
 
 
 @blp.route("/<session_id>")
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.read")
 def read(session_id: str):
     return _detail(uc.get_visible(db(), current_principal(), session_id))
@@ -139,6 +148,7 @@ def _load(session_id: str) -> ExamSession:
 
 
 @blp.route("/<session_id>/dates", methods=["PATCH"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(DatesChange)
 def change_dates(data: dict, session_id: str):
@@ -148,6 +158,7 @@ def change_dates(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/report", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(DatesChange)
 def postpone(data: dict, session_id: str):
@@ -157,6 +168,7 @@ def postpone(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/demande-dte", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(DteRequest)
 def request_dte(data: dict, session_id: str):
@@ -170,18 +182,21 @@ def _step(action: str, session_id: str, reason: str | None = None):
 
 
 @blp.route("/<session_id>/convocations", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def send_convocations(session_id: str):
     return _step("envoyer_convocations", session_id)
 
 
 @blp.route("/<session_id>/validation", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def validate(session_id: str):
     return _step("valider", session_id)
 
 
 @blp.route("/<session_id>/annulation", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(Reason)
 def cancel(data: dict, session_id: str):
@@ -189,12 +204,14 @@ def cancel(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/finalisation", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def finalise(session_id: str):
     return _step("finaliser", session_id)
 
 
 @blp.route("/<session_id>/date-fin-reelle", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(RealEnd)
 def real_end(data: dict, session_id: str):
@@ -203,6 +220,7 @@ def real_end(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/resultats", methods=["PUT"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(Results)
 def results(data: dict, session_id: str):
@@ -211,6 +229,7 @@ def results(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/candidats", methods=["POST"])
+@blp.alt_response(201, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(Enrol)
 def enrol(data: dict, session_id: str):
@@ -220,6 +239,7 @@ def enrol(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/candidats/<int:candidate_id>", methods=["DELETE"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def withdraw(session_id: str, candidate_id: int):
     s = _load(session_id)
@@ -228,6 +248,7 @@ def withdraw(session_id: str, candidate_id: int):
 
 
 @blp.route("/<session_id>/candidats/<int:candidate_id>/absence", methods=["POST"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def absent(session_id: str, candidate_id: int):
     s = _load(session_id)
@@ -236,6 +257,7 @@ def absent(session_id: str, candidate_id: int):
 
 
 @blp.route("/<session_id>/jury", methods=["POST"])
+@blp.alt_response(201, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 @blp.arguments(JuryAdd)
 def add_jure(data: dict, session_id: str):
@@ -253,6 +275,7 @@ def add_jure(data: dict, session_id: str):
 
 
 @blp.route("/<session_id>/jury/<jure_id>", methods=["DELETE"])
+@blp.alt_response(200, schema=SessionDetail, success=True, description="La session, avec son détail")
 @require("session.act")
 def remove_jure(session_id: str, jure_id: str):
     session, principal, s = db(), current_principal(), _load(session_id)
@@ -264,6 +287,7 @@ def remove_jure(session_id: str, jure_id: str):
 
 
 @blp.route("/<session_id>/jures-a-convoquer")
+@blp.alt_response(200, schema=doc.ConvocableJure(many=True), success=True)
 @require("session.read")
 def to_convoke(session_id: str):
     """S7: jurés habilités over the whole session (with the 24-month extension), without conflict."""

@@ -8,9 +8,11 @@ from flask_smorest import Blueprint
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.errors import NotFound
+from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
 from ..service_layer import catalogue
+from . import responses as doc
 from .schemas import TitreOut, TitrePatch
 
 blp = Blueprint("titres", __name__, url_prefix="/titres", description="Catalogue des titres professionnels et CCS")
@@ -24,6 +26,12 @@ def list_titres():
 
 
 @blp.route("/import", methods=["POST"])
+@blp.alt_response(200, schema=doc.ImportReport, success=True)
+@blp.doc(requestBody={"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}})
+@problem_doc(blp, 415, "Ni text/csv ni application/json")
+@problem_doc(blp, 422, "Fichier illisible, ou titres invalides (`errors` par ligne)")
 @require("titre.write")
 def import_titres():
     """Body: the file itself, `text/csv` (`;`-separated) or `application/json` (a list of titres).
