@@ -83,6 +83,14 @@ class ApiError(Exception):
         self.errors = errors
         self.code = code
         self.extra = extra
+        self.refused: tuple[str, str] | None = None  # (record type, id) when refused for being out of scope
+
+    def outside_scope(self, entity_type: str, entity_id) -> "ApiError":
+        """Marks the refusal as one of a real record outside the caller's scope (I4): the error handler traces
+        it (audit.record_scope_refusal), for the national administration to see. Not for an id that exists
+        nowhere."""
+        self.refused = (entity_type, str(entity_id))
+        return self
 
 
 class Conflict(ApiError):
@@ -131,6 +139,10 @@ def problem(status: int, detail: str, *, errors=None, code=None, **extra) -> Res
 def install(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
+        if exc.refused is not None:
+            from .audit import record_scope_refusal
+
+            record_scope_refusal(exc)
         return problem(exc.status, exc.detail, errors=exc.errors, code=exc.code, **exc.extra)
 
     @app.errorhandler(ValidationError)

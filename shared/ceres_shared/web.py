@@ -46,9 +46,11 @@ def create_service_app(runtime: Runtime, blueprints=(), *, title: str, descripti
     idempotency.install(app, runtime)  # after the permission check: retries with an Idempotency-Key
     errors.install(app)
     _install_probes(app, runtime)
+    from .audit_api import NATIONAL_ADMINISTRATION, REFUSALS_ACTION, refusals_blp
     from .audit_api import blp as history_blp
 
-    for blueprint in (history_blp, *blueprints):
+    runtime.policy.setdefault(REFUSALS_ACTION, NATIONAL_ADMINISTRATION)  # every service's refusals (I4)
+    for blueprint in (history_blp, refusals_blp, *blueprints):
         api.register_blueprint(blueprint)
     _install_cli(app, runtime)
     app.extensions["ceres_api"] = api

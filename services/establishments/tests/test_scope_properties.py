@@ -106,7 +106,8 @@ def state(runtime) -> tuple:
         rows(runtime, "SELECT * FROM sites ORDER BY id"),
         rows(runtime, "SELECT id, site_id, status, valid_from, valid_until, version FROM agrements ORDER BY id"),
         rows(runtime, "SELECT count(*) AS n FROM agrement_decisions"),
-        rows(runtime, "SELECT count(*) AS n FROM audit_log"),
+        # a refusal itself is traced (issue 12): the record's trail is what must not move
+        rows(runtime, "SELECT count(*) AS n FROM audit_log WHERE action <> 'refus_perimetre'"),
         rows(runtime, "SELECT count(*) AS n FROM outbox"),
     )
 

@@ -30,8 +30,9 @@ def scoped_session(db: Session, principal: Principal, session_id: str) -> Valida
     vs = db.get(ValidatedSession, session_id)
     if vs is None:
         raise NotFound("Session validée introuvable.")
-    if not principal.covers_location(vs.departement, vs.region):
-        raise Forbidden("Cette session n'est pas dans votre périmètre géographique.")
+    if not principal.covers_location(vs.departement, vs.region):  # I4, traced
+        raise Forbidden("Cette session n'est pas dans votre périmètre géographique.").outside_scope(
+            "session", vs.session_id)
     return vs
 
 

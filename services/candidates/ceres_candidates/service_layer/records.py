@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ceres_shared.audit import refusal
 from ceres_shared.auth import Principal
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
 
@@ -150,8 +151,9 @@ def load(session: Session, principal: Principal, candidate_id: int, *, for_updat
     if for_update:
         query = query.with_for_update()
     c = session.execute(query).scalar_one_or_none()
-    if c is None:
-        raise NotFound("Ce candidat n'existe pas ou n'est pas dans votre périmètre.")
+    if c is None:  # I4: a real record out of scope is traced
+        raise refusal(session, Candidate, candidate_id, ENTITY,
+                      NotFound("Ce candidat n'existe pas ou n'est pas dans votre périmètre."))
     return c
 
 

@@ -30,12 +30,12 @@ def covers_centre(session: Session, p: Principal, centre: Centre) -> bool:
 
 def require_site(p: Principal, site: Site) -> None:
     if not covers_site(p, site):
-        raise Forbidden(OUT_OF_SCOPE, code="out_of_scope")
+        raise Forbidden(OUT_OF_SCOPE, code="out_of_scope").outside_scope("site", site.id)  # traced
 
 
 def require_centre(session: Session, p: Principal, centre: Centre) -> None:
     if not covers_centre(session, p, centre):
-        raise Forbidden(OUT_OF_SCOPE, code="out_of_scope")
+        raise Forbidden(OUT_OF_SCOPE, code="out_of_scope").outside_scope("centre", centre.id)  # traced
 
 
 def _territory(p: Principal, table) -> object:

@@ -72,7 +72,7 @@ def competent_centre(session: Session, principal: Principal, siret: str) -> Cent
     if centre is None:
         raise NotFound(UNKNOWN_SIRET)
     if not principal.covers_location(centre.departement, centre.region):
-        raise Forbidden("Ce centre n'est pas dans votre périmètre.")
+        raise Forbidden("Ce centre n'est pas dans votre périmètre.").outside_scope("centre", siret)  # I4, traced
     return centre
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from ceres_shared.audit import refusal
 from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
@@ -73,7 +74,7 @@ def _load(session: Session, principal, control_id: int, *, lock: bool = False) -
     c = (lock_for_update(session, Control, control_id, scope) if lock
          else session.scalar(select(Control).where(Control.id == control_id, scope)))
     if c is None:
-        raise NotFound("Contrôle introuvable.")
+        raise refusal(session, Control, control_id, "controle", NotFound("Contrôle introuvable."))  # I4, traced
     return c
 
 

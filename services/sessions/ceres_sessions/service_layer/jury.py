@@ -24,8 +24,10 @@ def jure_dict(j: Jure) -> dict:
 
 def get_jure(session: Session, principal, jure_id: str, *, lock: bool = False) -> Jure:
     jure = lock_for_update(session, Jure, jure_id) if lock else session.get(Jure, jure_id)
-    if jure is None or not principal.covers_location(jure.departement, jure.region):
+    if jure is None:
         raise NotFound("Juré introuvable.")
+    if not principal.covers_location(jure.departement, jure.region):
+        raise NotFound("Juré introuvable.").outside_scope("jure", jure.id)  # I4, traced
     return jure
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import delete, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from ceres_shared.audit import refusal
 from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, NotFound
 
@@ -60,7 +61,7 @@ def get_visible(session: Session, principal, session_id: str, *, lock: bool = Fa
     else:
         s = session.scalar(select(ExamSession).where(ExamSession.id == session_id, scope_clause(principal)))
     if s is None:
-        raise NotFound("Session introuvable.")
+        raise refusal(session, ExamSession, session_id, "session", NotFound("Session introuvable."))  # I4, traced
     return s
 
 
@@ -190,7 +191,8 @@ def facts_for(session: Session, s: ExamSession, **inputs) -> Facts:
 def check(session: Session, principal, s: ExamSession, action: str, **inputs) -> Decision:
     decision = decide(action, principal, facts_for(session, s, **inputs))
     if not decision.allowed:
-        raise ApiError(decision.status, decision.reason, code=decision.code)
+        refused = ApiError(decision.status, decision.reason, code=decision.code)
+        raise refused.outside_scope("session", s.id) if decision.code == "out_of_scope" else refused  # I4
     return decision
 
 
