@@ -253,10 +253,7 @@ def test_after_log_out_a_copied_cookie_opens_nothing_and_the_token_is_refused_l1
         copy = gateway.test_client()
         copy.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
         assert copy.get("/agent/controles").status_code == 200  # the copy works while its owner is signed in
-        with gateway.test_request_context():
-            from flask.sessions import SecureCookieSessionInterface
-
-            token = SecureCookieSessionInterface().get_signing_serializer(gateway).loads(cookie.value)["token"]
+        token = gateway.session_interface.get_signing_serializer(gateway).loads(cookie.value)["token"]
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/agent/controles").get_data(as_text=True))
         assert browser.post("/deconnexion", data={"csrf_token": csrf.group(1)}).status_code == 302
 

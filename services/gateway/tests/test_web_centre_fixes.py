@@ -72,13 +72,12 @@ def spoil_tokens(context) -> None:
     """The tokens of the browser's session as identity would now refuse them (access token expired, refresh token
     revoked): the session cookie signed again with the gateway's key, its tokens replaced."""
     from flask import Flask
-    from flask.sessions import SecureCookieSessionInterface
 
-    from ceres_gateway.web.security import secret_key
+    from ceres_gateway.web.security import TlsAwareSessionInterface, secret_key
 
     app = Flask("cookie")
     app.secret_key = secret_key()
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    serializer = TlsAwareSessionInterface().get_signing_serializer(app)  # the gateway's cookie is sealed
     cookie = next(c for c in context.cookies() if c["name"] == "ceres_session")
     data = serializer.loads(cookie["value"])
     data.update(token="jeton-expire", refresh="jeton-revoque")

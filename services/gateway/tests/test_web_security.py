@@ -195,6 +195,26 @@ def test_a_session_lasts_12_hours_idle_not_31_days_l1(app):
     assert app.config["SESSION_REFRESH_EACH_REQUEST"] is True  # idle time: each request renews the cookie
 
 
+def test_the_session_cookie_is_sealed_not_only_signed_l1(app):
+    """What the cookie carries (the user's tokens) cannot be read from it, nor a cookie made without the key."""
+    import base64
+
+    from flask.sessions import SecureCookieSessionInterface
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["token"] = "jeton-d-acces-secret"
+    value = client.get_cookie("ceres_session").value
+    assert "jeton-d-acces-secret" not in base64.urlsafe_b64decode(value + "==").decode("latin-1")
+    plain = SecureCookieSessionInterface().get_signing_serializer(app)
+    with pytest.raises(Exception):
+        plain.loads(value)
+    assert app.session_interface.get_signing_serializer(app).loads(value)["token"] == "jeton-d-acces-secret"
+    forged = app.test_client()
+    forged.set_cookie("ceres_session", plain.dumps({"user": {"role": "admin", "sub": "x", "name": "x"}}))
+    assert forged.get("/tableau-de-bord").status_code == 302  # not signed in
+
+
 def test_direct_tls_sends_hsts(app):
     answer = app.test_client().get("/connexion", base_url="https://ceres.example")
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -3,6 +3,7 @@ TLS, 12 hours idle at most), HSTS over TLS, a CSRF token on every form, and a st
 inline script or style at all)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -10,8 +11,13 @@ from datetime import timedelta
 import os
 import secrets
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 
 from ceres_shared import config
 from ceres_shared.config import ConfigError  # noqa: F401  (raised by secret_key)
@@ -38,12 +44,39 @@ HEADERS = {
 }
 
 
+class SealedSerializer:
+    """The session's signed serializer, its output sealed with AES-GCM (a key derived from the app's secret): the
+    cookie carries the user's tokens, which nobody who sees it can read and use elsewhere (L1)."""
+
+    def __init__(self, signed, secret: str):
+        self.signed = signed
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ceres-gateway session cookie v1")
+        self.box = AESGCM(key.derive(secret.encode()))
+
+    def dumps(self, data) -> str:
+        nonce = os.urandom(12)
+        sealed = self.box.encrypt(nonce, self.signed.dumps(data).encode(), None)
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def loads(self, value: str, max_age=None):
+        try:
+            raw = base64.urlsafe_b64decode(value.encode())
+            plain = self.box.decrypt(raw[:12], raw[12:], None)
+        except (ValueError, InvalidTag) as exc:  # not ours, or altered: no session (Flask's BadSignature)
+            raise BadSignature("session cookie not sealed by this gateway") from exc
+        return self.signed.loads(plain.decode(), max_age=max_age)
+
+
 class TlsAwareSessionInterface(SecureCookieSessionInterface):
     """Marks the cookie Secure whenever the page was served over HTTPS (directly or behind a trusted proxy), so
-    one deployment serves plain loopback demos and TLS production without a setting to forget."""
+    one deployment serves plain loopback demos and TLS production without a setting to forget; seals its content."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def get_signing_serializer(self, app: Flask):
+        signed = super().get_signing_serializer(app)
+        return None if signed is None else SealedSerializer(signed, app.secret_key)
 
 
 def secret_key(embedded: bool = False) -> str:
