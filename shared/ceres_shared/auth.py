@@ -80,24 +80,37 @@ ALGORITHMS = ("EdDSA",)
 MAX_KID_LENGTH = 100
 
 
-class KeySet:
-    """The issuer's public keys: fetched from JWKS_URL and cached, refetched when an unknown kid shows up
-    (key rotation), or given directly (tests, embedded). Fetches are at most one per `min_refetch` seconds for
-    all threads together: forged tokens with random kids do not make every request call identity."""
+# M4: unknown kids refetch at most this often for all threads together; known keys are reread this often, in the
+# background. The issuer publishes a key longer than both before signing with it (keyring.ACTIVATION_DELAY).
+JWKS_MIN_REFETCH = 30.0
+JWKS_REFRESH_INTERVAL = 300.0
 
-    def __init__(self, url: str | None = None, jwks: dict | None = None, ttl: float = 300.0,
-                 min_refetch: float = 30.0):
+
+class KeySet:
+    """The issuer's public keys: fetched from JWKS_URL and cached, or given directly (tests, embedded). The cache is
+    reread every `refresh_interval` seconds in the background — verifications go on with the keys held meanwhile,
+    and a failed fetch keeps them (a slow or absent identity blocks nobody) — and at once for an unknown kid. Fetches
+    are at most one per `min_refetch` seconds for all threads together: forged tokens with random kids do not make
+    every request call identity. Identity signs with a new key only after every KeySet has reread the JWKS that
+    publishes it (pre-publication, keyring.py), so a rotation needs neither a restart nor an unknown-kid fetch."""
+
+    def __init__(self, url: str | None = None, jwks: dict | None = None,
+                 refresh_interval: float = JWKS_REFRESH_INTERVAL, min_refetch: float = JWKS_MIN_REFETCH,
+                 timeout: float = 3.0):
         self.url = url
-        self.ttl = ttl
+        self.refresh_interval = refresh_interval
         self.min_refetch = min_refetch
+        self.timeout = timeout
         self._lock = threading.Lock()
+        self._fetch_done = threading.Condition(self._lock)
+        self._fetching = False  # one fetch at a time, whoever started it
         self._keys: dict[str, object] = {}
         self._fetched = 0.0
         self._attempted = float("-inf")  # last fetch, successful or not
         self._failing = False
-        if jwks is not None:
-            self._load(jwks)
-            self._fetched = float("inf")
+        if jwks is not None or url is None:
+            self._load(jwks or {"keys": []})
+            self._fetched = float("inf")  # nothing to reread
 
     def _load(self, jwks: dict) -> None:
         keys = {}
@@ -108,25 +121,47 @@ class KeySet:
     def _refresh(self) -> None:
         if not self.url:
             return
-        response = requests.get(self.url, timeout=3)
+        response = requests.get(self.url, timeout=self.timeout)
         response.raise_for_status()
         self._load(response.json())
         self._fetched = time.monotonic()
 
+    def _claim_fetch(self, known: bool) -> bool:
+        """Whether the caller fetches now (lock held): for an unknown kid, or known keys read too long ago."""
+        current = time.monotonic()
+        if self._fetching or current - self._attempted < self.min_refetch:
+            return False
+        if known and current - self._fetched <= self.refresh_interval:
+            return False
+        self._attempted, self._fetching = current, True
+        return True
+
+    def _fetch(self) -> None:
+        """Called without the lock by the one caller `_claim_fetch` chose."""
+        failing = False
+        try:
+            self._refresh()
+        except (requests.RequestException, ValueError, KeyError, jwt.PyJWTError) as exc:
+            log.warning("JWKS fetch from %s failed: %s", self.url, exc)  # the keys held stay
+            failing = True
+        finally:
+            with self._lock:
+                self._failing, self._fetching = failing, False
+                self._fetch_done.notify_all()
+
     def get(self, kid: str):
         with self._lock:
-            current = time.monotonic()
-            stale = current - self._fetched > self.ttl
-            if (kid not in self._keys or stale) and current - self._attempted >= self.min_refetch:
-                self._attempted = current
-                try:
-                    self._refresh()
-                    self._failing = False
-                except (requests.RequestException, ValueError, KeyError, jwt.PyJWTError) as exc:
-                    log.warning("JWKS fetch from %s failed: %s", self.url, exc)
-                    self._failing = True
             key = self._keys.get(kid)
-            failing = self._failing
+            fetch = self._claim_fetch(known=key is not None)
+        if key is not None:
+            if fetch:  # periodic reread: this verification does not wait for it
+                threading.Thread(target=self._fetch, name="jwks-refresh", daemon=True).start()
+            return key
+        if fetch:
+            self._fetch()
+        with self._lock:  # a fetch another caller started answers this kid too
+            self._fetch_done.wait_for(lambda: not self._fetching, timeout=self.timeout)
+            key, failing = self._keys.get(kid), self._failing
         if key is None:
             if failing:
                 raise ApiError(503, "Le service d'identité est injoignable.", code="jwks_unavailable")

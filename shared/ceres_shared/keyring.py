@@ -1,6 +1,8 @@
 """Signing keys of the token issuer (identity) and a way to mint tokens: Ed25519 keys with ids, rotated by
-adding a new current key while the previous ones stay published in the JWKS until their tokens expire: a key is
-kept by age, until its retirement (its successor's creation) plus the longest lifetime of a token it may have
+adding a new key while the previous ones stay published in the JWKS until their tokens expire. A new key is
+published at once but signs only `activation_delay` later, once every service has reread the JWKS
+(pre-publication: no service ever meets a token whose key it has not fetched, whatever its refetch limit). A key is
+kept by age, until its retirement (its successor's activation) plus the longest lifetime of a token it may have
 signed, however many rotations happened meanwhile. Refresh tokens are random strings kept hashed by identity,
 not signed by these keys: they do not hold keys back."""
 from __future__ import annotations
@@ -16,11 +18,14 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .auth import ISSUER
+from .auth import ISSUER, JWKS_MIN_REFETCH, JWKS_REFRESH_INTERVAL
 
 log = logging.getLogger(__name__)
 
 KID_STAMP = "%Y%m%dT%H%M%S"
+# Beyond the services' refresh horizon: their periodic reread, a refetch limit that an attacker's unknown kid may
+# just have used, and leeway for a slow fetch.
+ACTIVATION_DELAY = JWKS_REFRESH_INTERVAL + JWKS_MIN_REFETCH + 30.0
 
 
 def created_at(kid: str) -> float | None:
@@ -33,14 +38,16 @@ def created_at(kid: str) -> float | None:
 
 
 class KeyRing:
-    def __init__(self, directory: Path, max_ttl: int = 3600, margin: float = 60.0):
+    def __init__(self, directory: Path, max_ttl: int = 3600, margin: float = 60.0,
+                 activation_delay: float = ACTIVATION_DELAY):
         """`max_ttl`: the longest lifetime of a token this ring signs (issue refuses longer ones); `margin`: kept
-        beyond it for the verifiers' leeway and clock skew."""
+        beyond it for the verifiers' leeway and clock skew; `activation_delay`: between a key's publication and its
+        first signature."""
         self.directory = Path(directory)
-        self.max_ttl, self.margin = max_ttl, margin
+        self.max_ttl, self.margin, self.activation_delay = max_ttl, margin, activation_delay
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._pem_files():
-            self.rotate()
+            self.rotate()  # the first key signs at once: no service holds an older one
 
     def _pem_files(self) -> list[Path]:
         # Key ids start with their UTC creation time, so name order is age order (mtimes of mounted secrets lie).
@@ -62,23 +69,37 @@ class KeyRing:
             if old not in published:
                 old.unlink(missing_ok=True)  # no token it signed is still valid: its private key goes
                 log.info("signing key %s dropped (retired longer than the tokens it signed live)", old.stem)
+        log.info("signing key %s published, signs in %.0f s", kid,
+                 max(0.0, self._active_from(path, self._pem_files()) - time.time()))
         return kid
 
     def _load(self, path: Path):
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
+    def _active_from(self, path: Path, files: list[Path]) -> float:
+        """When a key starts signing: its creation + activation_delay; the oldest key on disk (the first one, or
+        the one whose predecessors were dropped) signs already."""
+        created = created_at(path.stem)
+        if path == files[0] or created is None:
+            return float("-inf")
+        return created + self.activation_delay
+
     @property
     def current_kid(self) -> str:
-        return self._pem_files()[-1].stem
+        """The signing key: the newest active one (a newer one may be published already, not yet signing)."""
+        files = self._pem_files()
+        current = time.time()
+        return [p for p in files if self._active_from(p, files) <= current][-1].stem
 
     def _published(self) -> list[Path]:
-        """The current key, and every previous one until the last token it may have signed has expired."""
+        """The newest key (perhaps not signing yet), and every previous one until the last token it may have signed
+        has expired (its successor's activation + the longest token lifetime)."""
         files = self._pem_files()
         current = time.time()
         kept = []
         for path, successor in zip(files, files[1:]):
-            retired = created_at(successor.stem)
-            if retired is None or current < retired + self.max_ttl + self.margin:
+            retired = self._active_from(successor, files)
+            if created_at(successor.stem) is None or current < retired + self.max_ttl + self.margin:
                 kept.append(path)
         return [*kept, files[-1]]
 

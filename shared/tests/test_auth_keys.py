@@ -36,6 +36,12 @@ def foreign_tokens(kid: str) -> dict[str, str]:
     }
 
 
+def signed_with(ring: KeyRing, kid: str, header_kid: str | None = None) -> str:
+    """A token signed with one key of the ring, whichever signs now (`header_kid`: another kid claimed)."""
+    return jwt.encode(claims(), ring._load(ring.directory / f"{kid}.pem"), algorithm="EdDSA",
+                      headers={"kid": header_kid or kid})
+
+
 @pytest.fixture
 def ring(tmp_path):
     return KeyRing(tmp_path / "keys")
@@ -53,15 +59,17 @@ def test_M4_tokens_signed_with_another_algorithm_are_refused_with_401(ring):
 class JwksServer:
     """A loopback JWKS endpoint counting its fetches."""
 
-    def __init__(self, jwks: dict):
-        self.jwks, self.fetches, self.status, self.lock = jwks, 0, 200, threading.Lock()
+    def __init__(self, jwks):
+        """`jwks`: the key set, or a function giving it at each fetch (the issuer's ring as it is then)."""
+        self.jwks, self.fetches, self.status, self.delay, self.lock = jwks, 0, 200, 0.0, threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 with server.lock:
                     server.fetches += 1
-                body = json.dumps(server.jwks).encode()
+                time.sleep(server.delay)
+                body = json.dumps(server.jwks() if callable(server.jwks) else server.jwks).encode()
                 self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -94,10 +102,8 @@ def test_M4_unknown_kids_refetch_the_jwks_at_most_once_per_interval_across_threa
     forged = KeyRing(ring.directory.parent / "forger")
 
     def attempt(i: int) -> int:
-        token = jwt.encode(claims(), forged._load(forged.directory / f"{forged.current_kid}.pem"),
-                           algorithm="EdDSA", headers={"kid": f"unknown-{i}"})
         try:
-            verify(token, keys, "ceres")
+            verify(signed_with(forged, forged.current_kid, f"unknown-{i}"), keys, "ceres")
         except ApiError as exc:
             return exc.status
         return 200
@@ -107,11 +113,11 @@ def test_M4_unknown_kids_refetch_the_jwks_at_most_once_per_interval_across_threa
     assert statuses == [401] * 100
     assert jwks_server.fetches <= 2  # one refetch at most for the 100 unknown kids
     # A key the issuer rotated in is still found once the interval has passed.
-    ring.rotate()
+    new = ring.rotate()
     jwks_server.jwks = ring.jwks()
     keys.min_refetch = 0.2
     time.sleep(0.3)
-    assert verify(ring.issue("v", "admin"), keys, "ceres").subject == "v"
+    assert verify(signed_with(ring, new), keys, "ceres").subject == "admin-1"
 
 
 def test_M4_a_failing_issuer_is_asked_at_most_once_per_interval(ring, jwks_server):
@@ -126,7 +132,8 @@ def test_M4_a_failing_issuer_is_asked_at_most_once_per_interval(ring, jwks_serve
     assert jwks_server.fetches == 1
 
 
-def test_L4_three_quick_rotations_keep_the_key_of_still_valid_tokens(ring):
+def test_L4_three_quick_rotations_keep_the_key_of_still_valid_tokens(tmp_path):
+    ring = KeyRing(tmp_path / "keys", activation_delay=0)  # each new key signs at once
     token = ring.issue("admin-1", "admin", ttl=900)
     first = ring.current_kid
     for _ in range(4):
@@ -137,7 +144,7 @@ def test_L4_three_quick_rotations_keep_the_key_of_still_valid_tokens(ring):
 
 
 def test_L4_a_key_retired_for_longer_than_the_longest_token_is_dropped(tmp_path):
-    ring = KeyRing(tmp_path / "short", max_ttl=1, margin=0)
+    ring = KeyRing(tmp_path / "short", max_ttl=1, margin=0, activation_delay=0)
     token = ring.issue("admin-1", "admin", ttl=1)
     first = ring.current_kid
     ring.rotate()
@@ -149,3 +156,83 @@ def test_L4_a_key_retired_for_longer_than_the_longest_token_is_dropped(tmp_path)
     assert not (ring.directory / f"{first}.pem").exists()
     with pytest.raises(ValueError):
         ring.issue("admin-1", "admin", ttl=2)  # a token outliving its key's publication is never signed
+
+
+def test_rotation_right_after_an_attackers_unknown_kid_refetch_refuses_no_token_of_the_issuer(ring, jwks_server):
+    """Pre-publication: the rotated-in key is published at once, but the issuer goes on signing with the old one
+    until every service has reread the JWKS, so a service whose refetch limit an attacker just used still verifies
+    every token the issuer hands out."""
+    jwks_server.jwks = ring.jwks  # the issuer's JWKS as it is at each fetch
+    keys = KeySet(url=jwks_server.url)
+    old = ring.current_kid
+    forged = KeyRing(ring.directory.parent / "forger")
+    with pytest.raises(ApiError) as refused:
+        verify(signed_with(forged, forged.current_kid, "garbage"), keys, "ceres")
+    assert refused.value.status == 401 and jwks_server.fetches == 1  # no other unknown-kid fetch for 30 s
+    new = ring.rotate()
+    assert verify(ring.issue("admin-1", "admin"), keys, "ceres").subject == "admin-1"
+    assert ring.current_kid == old and [k["kid"] for k in ring.jwks()["keys"]] == [old, new]
+    assert jwks_server.fetches == 1
+
+
+def test_a_rotated_in_key_is_known_to_the_services_before_it_signs_while_an_attacker_keeps_refetching(tmp_path):
+    """The same with the periods shortened: the issuer activates its new key only after the services' refresh
+    horizon (periodic reread + refetch limit + leeway); every token from the issuer is verified throughout."""
+    keys_kwargs = {"refresh_interval": 0.3, "min_refetch": 0.3}
+    ring = KeyRing(tmp_path / "keys", activation_delay=0.3 + 0.3 + 0.3)
+    server = JwksServer(ring.jwks)
+    keys = KeySet(url=server.url, **keys_kwargs)
+    forged = KeyRing(tmp_path / "forger")
+    stop, refusals = threading.Event(), []
+
+    def attacker():
+        while not stop.is_set():
+            try:
+                verify(signed_with(forged, forged.current_kid, f"garbage-{time.monotonic_ns()}"), keys, "ceres")
+            except ApiError as exc:
+                refusals.append(exc.status)
+            else:
+                refusals.append(200)
+            time.sleep(0.01)
+
+    attack = threading.Thread(target=attacker)
+    attack.start()
+    try:
+        old = ring.current_kid
+        time.sleep(0.05)
+        new, rotated = ring.rotate(), time.monotonic()
+        signers = []
+        while time.monotonic() - rotated < 1.5:
+            token = ring.issue("admin-1", "admin")
+            assert verify(token, keys, "ceres").subject == "admin-1"  # raises 401 for a key not known yet
+            signers.append(jwt.get_unverified_header(token)["kid"])
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        attack.join()
+        server.close()
+    assert signers[0] == old and signers[-1] == new and signers == sorted(signers)
+    assert len(refusals) > 50 and set(refusals) == {401}
+    assert server.fetches <= 1 + 1.6 / 0.3 + 1  # the attacker's kids still refetch at most once per 0.3 s
+
+
+def test_the_jwks_is_reread_periodically_in_the_background_and_a_failing_reread_keeps_the_keys(ring, jwks_server):
+    jwks_server.jwks = ring.jwks
+    keys = KeySet(url=jwks_server.url, refresh_interval=0.2, min_refetch=0.1)
+    old_token = ring.issue("admin-1", "admin")
+    assert verify(old_token, keys, "ceres").subject == "admin-1" and jwks_server.fetches == 1
+    new = ring.rotate()
+    time.sleep(0.3)
+    jwks_server.delay = 1.5  # a slow identity
+    started = time.monotonic()
+    assert verify(old_token, keys, "ceres").subject == "admin-1"
+    assert time.monotonic() - started < 0.5  # the reread runs beside the verification, which does not wait for it
+    # A token of the new key meanwhile waits for that reread rather than fetching again.
+    assert verify(signed_with(ring, new), keys, "ceres").subject == "admin-1" and jwks_server.fetches == 2
+    jwks_server.status, jwks_server.delay = 500, 0.0  # identity answers errors now
+    time.sleep(0.3)
+    for _ in range(3):
+        assert verify(old_token, keys, "ceres").subject == "admin-1"
+        assert verify(signed_with(ring, new), keys, "ceres").subject == "admin-1"
+        time.sleep(0.15)
+    assert jwks_server.fetches >= 3  # rereads were tried and failed: the keys held stayed
