@@ -44,6 +44,8 @@ MENU = (
     MenuEntry("web.agent_relaxations", "Assouplissements", frozenset({"admin"})),  # S4
     MenuEntry("web.agent_mass", "Opérations de masse", frozenset({"admin"})),  # S9
     MenuEntry("web.agent_accounts", "Comptes agents", frozenset({"admin"})),  # I4: identity's agents.manage
+    # I4: the services' refused attempts outside their author's scope (audit.scope_refusals)
+    MenuEntry("web.agent_scope_refusals", "Refus de périmètre", frozenset({"dgefp", "admin"})),
     MenuEntry("web.afpa_batches", "Lots à imprimer", AFPA),  # P6: download, acknowledge
     MenuEntry("web.afpa_statuses", "Sort des plis", AFPA),  # B3, P7: printed, posted, PND, delivered
     MenuEntry("web.centre_sessions", "Sessions du centre", CENTRES),  # S1-S8
