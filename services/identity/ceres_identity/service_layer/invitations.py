@@ -8,7 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ceres_shared.audit import refusal
 from ceres_shared.auth import Principal
+from ceres_shared.db import lock_for_update
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
 
 from .. import mails
@@ -33,8 +35,9 @@ def managed_sirens(session: Session, account_id: str) -> set[str]:
 
 def _manager_for(session: Session, principal: Principal, siret: str) -> Centre:
     """I3: the caller must be gestionnaire of a centre of the same company as `siret`."""
-    if siret[:9] not in managed_sirens(session, principal.subject):
-        raise Forbidden("Vous n'êtes pas gestionnaire d'un centre de cette entreprise.")
+    if siret[:9] not in managed_sirens(session, principal.subject):  # I4: a real centre is traced
+        raise refusal(session, Centre, siret, "centre",
+                      Forbidden("Vous n'êtes pas gestionnaire d'un centre de cette entreprise."))
     centre = session.get(Centre, siret)
     if centre is None:
         raise ApiError(422, "Certaines données sont invalides.", errors={"siret": [UNKNOWN_SIRET]})
@@ -158,7 +161,7 @@ def list_invitations(session: Session, principal: Principal, siret: str) -> list
 
 
 def revoke(rt, session: Session, principal: Principal, invitation_id: str) -> dict:
-    inv = session.get(Invitation, invitation_id)
+    inv = lock_for_update(session, Invitation, invitation_id)  # against an acceptance at the same moment
     if inv is None:
         raise NotFound("Cette invitation n'existe pas.")
     centre = _manager_for(session, principal, inv.siret)
