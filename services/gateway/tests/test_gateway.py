@@ -211,6 +211,19 @@ def test_two_visitors_have_their_own_address_limit_at_identity_m2(monkeypatch, i
         assert login(4, "203.0.113.9, 198.51.100.1") == 429  # a forged first hop does not free visitor 1
         assert login(5, "198.51.100.2") == 401  # visitor 2 has its own count
         assert login(6, "198.51.100.1, 198.51.100.2") == 401  # and cannot be made to spend visitor 1's
+
+        def page_login(n: int, xff: str) -> int:  # the log-in page asks identity for its visitor the same way
+            import re
+
+            browser = create_gateway({**DOWN, "identity": identity.url}, timeout=5).test_client()
+            shown = browser.get("/connexion", headers={"X-Forwarded-For": xff}, environ_base=ingress)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown.get_data(as_text=True)).group(1)
+            return browser.post("/connexion", data={"email": f"page{n}@ceres.test", "password": "x",
+                                                    "csrf_token": csrf},
+                                headers={"X-Forwarded-For": xff}, environ_base=ingress).status_code
+
+        assert page_login(1, "198.51.100.1") == 429
+        assert page_login(2, "198.51.100.3") == 401
     finally:
         identity.close()
         runtime.stop_background()
