@@ -100,8 +100,7 @@ class AuditTrail:
 
 def refusal_view(row) -> dict:
     what = row["changes"] or {}
-    at = row["at"] if row["at"].tzinfo is not None else row["at"].replace(tzinfo=timezone.utc)  # SQLite: naive UTC
-    return {"at": at, "actor": row["actor"], "actor_name": what.get("actor_name"),
+    return {"at": row["at"], "actor": row["actor"], "actor_name": what.get("actor_name"),
             "actor_role": row["actor_role"], "entity_type": row["entity_type"], "entity_id": row["entity_id"],
             "method": what.get("method"), "endpoint": what.get("endpoint"), "path": what.get("path"),
             "status": what.get("status"), "correlation_id": row["correlation_id"]}

@@ -64,7 +64,7 @@ class RefusalQuery(Schema):
 
 
 class RefusalSchema(Schema):
-    at = fields.DateTime(metadata={"description": "Moment du refus (UTC)"})
+    at = UtcDateTime(metadata={"description": "Moment du refus"})
     actor = fields.Str(metadata={"description": "« rôle:identifiant » de l'auteur"})
     actor_name = fields.Str(allow_none=True)
     actor_role = fields.Str(allow_none=True)
