@@ -158,6 +158,21 @@ def test_L4_a_key_retired_for_longer_than_the_longest_token_is_dropped(tmp_path)
         ring.issue("admin-1", "admin", ttl=2)  # a token outliving its key's publication is never signed
 
 
+def test_L4_a_pre_published_key_retires_its_predecessor_when_it_starts_signing(tmp_path):
+    ring = KeyRing(tmp_path / "prepublished", max_ttl=1, margin=0, activation_delay=0.5)
+    first, rotated = ring.current_kid, time.time()
+    second = ring.rotate()
+    assert ring.current_kid == first  # published, not signing yet
+    time.sleep(max(0.0, rotated + 0.6 - time.time()))
+    token = ring.issue("admin-1", "admin", ttl=1)
+    assert jwt.get_unverified_header(token)["kid"] == second
+    time.sleep(max(0.0, rotated + 1.25 - time.time()))
+    # 1 s after the rotation, tokens the first key signed up to the activation may still be valid: it stays.
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [first, second]
+    time.sleep(max(0.0, rotated + 1.7 - time.time()))
+    assert [k["kid"] for k in ring.jwks()["keys"]] == [second]
+
+
 def test_rotation_right_after_an_attackers_unknown_kid_refetch_refuses_no_token_of_the_issuer(ring, jwks_server):
     """Pre-publication: the rotated-in key is published at once, but the issuer goes on signing with the old one
     until every service has reread the JWKS, so a service whose refetch limit an attacker just used still verifies

@@ -2,6 +2,7 @@
 audience, key rotation; machine-to-machine credentials; demo data."""
 from __future__ import annotations
 
+import threading
 import time
 
 import jwt
@@ -101,7 +102,8 @@ def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal,
 
     runtime = portal.runtime
     saved = runtime.identity
-    configure(runtime, saved.config, keyring=KeyRing(tmp_path / "ring"))
+    # Each new key signs at once here (no pre-publication: see the next test).
+    configure(runtime, saved.config, keyring=KeyRing(tmp_path / "ring", activation_delay=0))
     try:
         client = create_app(runtime).test_client()
         seed(runtime)
@@ -120,6 +122,59 @@ def test_key_rotation_keeps_older_tokens_valid_and_publishes_the_new_key(portal,
         assert jwt.get_unverified_header(old["access_token"])["kid"] in kids and len(kids) == 5
         assert client.get("/me", headers=bearer(old["access_token"])).status_code == 200
     finally:
+        runtime.identity = saved
+
+
+def test_M4_after_a_rotation_a_service_whose_refetch_an_attacker_just_used_accepts_identitys_tokens(portal, tmp_path):
+    """Pre-publication: a rotated-in key is in the JWKS at once but signs only after the services' refresh horizon
+    (periods shortened here: services reread every 0.3 s, refetch unknown kids once per 0.3 s; the key signs after
+    1 s). Through real HTTP, a service verifies every token identity gives, however an attacker spends its
+    refetches on unknown kids."""
+    from werkzeug.serving import make_server
+
+    from ceres_identity.app import create_app
+    from ceres_identity.context import configure
+    from ceres_shared.auth import KeySet, verify
+    from ceres_shared.errors import ApiError
+
+    runtime = portal.runtime
+    saved = runtime.identity
+    configure(runtime, saved.config, keyring=KeyRing(tmp_path / "ring", activation_delay=1.0))
+    server = make_server("127.0.0.1", 0, create_app(runtime), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    forged = KeyRing(tmp_path / "forger")
+    garbage = forged.issue("admin-1", "admin")
+    try:
+        client = create_app(runtime).test_client()
+        seed(runtime)
+        service = KeySet(url=f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json", refresh_interval=0.3,
+                         min_refetch=0.3)
+
+        def attack():  # an unknown kid: the service's refetch for the next 0.3 s is used
+            with pytest.raises(ApiError) as refused:
+                verify(garbage, service, "ceres")
+            assert refused.value.status == 401
+
+        old = client.post("/auth/login", json={"email": "admin@ceres.demo", "password": DEMO_PASSWORD}).json
+        old_kid = jwt.get_unverified_header(old["access_token"])["kid"]
+        attack()
+        rotated = client.post("/keys/rotate", headers=bearer(old["access_token"]))
+        assert rotated.status_code == 201 and rotated.json["kid"] != old_kid
+        kids = [k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]]
+        assert kids == [old_kid, rotated.json["kid"]]  # published at once
+        pair = client.post("/auth/refresh", json={"refresh_token": old["refresh_token"]}).json
+        assert jwt.get_unverified_header(pair["access_token"])["kid"] == old_kid  # not signing yet
+        assert verify(pair["access_token"], service, "ceres").role == "admin"  # 401 if identity signed with the new key
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:  # the service goes on verifying; its periodic reread meets the new key
+            assert verify(pair["access_token"], service, "ceres").role == "admin"
+            time.sleep(0.05)
+        attack()
+        pair = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).json
+        assert jwt.get_unverified_header(pair["access_token"])["kid"] == rotated.json["kid"]
+        assert verify(pair["access_token"], service, "ceres").role == "admin"
+    finally:
+        server.shutdown()
         runtime.identity = saved
 
 

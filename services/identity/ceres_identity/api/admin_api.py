@@ -71,7 +71,9 @@ def revoke_client(client_id):
 @require("keys.rotate")
 @blp.response(201, schemas.KidOut)
 def rotate_keys():
-    """Nouvelle clé de signature ; les précédentes restent publiées (JWKS) le temps que leurs jetons expirent."""
+    """Nouvelle clé de signature, publiée aussitôt (JWKS) mais utilisée pour signer seulement après un délai
+    d'activation (6 minutes), le temps que chaque service l'ait lue ; les précédentes restent publiées le temps que
+    leurs jetons expirent."""
     ring = runtime().identity.keyring
     kid = ring.rotate()
     runtime().audit.record(db(), entity_type="signing_key", entity_id=kid, action="rotate",
