@@ -113,3 +113,22 @@ def test_two_enrolments_of_one_candidate_one_is_refused(rt, client, world, froze
                                               headers=w.centre) for c in clients))
     assert [r.status_code for r in responses] == [201, 409], [(r.status_code, r.json) for r in responses]
     assert responses[1].json["detail"] == "Ce candidat est déjà inscrit à la session."
+
+
+def test_a_control_s_outcome_against_its_cancellation_the_second_is_told_it_is_closed(rt, client, world, frozen):
+    w = world()
+    frozen(2024, 1, 15)
+    sid = w.session(starts_on=date(2024, 6, 3), ends_on=date(2024, 6, 5))["id"]
+    planned = w.client.post(f"/sessions/{sid}/controles", json={"kind": "sur_place", "planned_on": "2024-06-04"},
+                            headers=w.ud)
+    assert planned.status_code == 201, planned.json
+    control = planned.json["id"]
+    frozen(2024, 6, 6)
+    outcome, cancel = create_app(rt).test_client(), create_app(rt).test_client()
+    first, second = race(
+        rt,
+        lambda: outcome.post(f"/controles/{control}/resultat", json={"outcome": "conforme"}, headers=w.ud),
+        lambda: cancel.post(f"/controles/{control}/annulation", json={"reason": "Doublon"}, headers=w.ud))
+    assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
+    assert second.json["detail"] == "Ce contrôle est déjà réalisé."
+    assert w.client.get(f"/controles/{control}", headers=w.ud).json["status"] == "realise"
