@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask import Response, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import Schema, fields, validate, validates, validates_schema, ValidationError
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.openapi import problem_doc
@@ -28,13 +28,11 @@ communes_blp = Blueprint("communes", __name__, url_prefix="/communes",
 NAME = validate.Length(min=1, max=100, error="Entre 1 et 100 caractères.")
 
 
-def _has_letter(value: str) -> None:
+def _has_letter(self, value: str, **_) -> None:
     """L3: a birth name the duplicate check and the search can read (C1 compares letters)."""
     if not name_key(value):
         raise ValidationError("Le nom de naissance doit contenir au moins une lettre.")
 
-
-BIRTH_NAME = validate.And(NAME, _has_letter)
 
 
 class AddressSchema(Schema):
@@ -49,7 +47,8 @@ class AddressSchema(Schema):
 
 class CandidateInSchema(Schema):
     genre = fields.Str(required=True, validate=validate.OneOf(("M", "F"), error="M ou F attendu."))
-    nom_naissance = fields.Str(required=True, validate=BIRTH_NAME)
+    nom_naissance = fields.Str(required=True, validate=NAME)
+    _birth_name_letter = validates("nom_naissance")(_has_letter)
     nom_usage = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
     prenoms = fields.List(fields.Str(validate=validate.Length(min=1, max=60)), required=True,
                           validate=validate.Length(min=1, max=6, error="De 1 à 6 prénoms."))
@@ -76,7 +75,8 @@ class CandidateUpdateSchema(CandidateInSchema):
 
 
 class DuplicateCheckSchema(Schema):
-    nom_naissance = fields.Str(required=True, validate=BIRTH_NAME)
+    nom_naissance = fields.Str(required=True, validate=NAME)
+    _birth_name_letter = validates("nom_naissance")(_has_letter)
     nom_usage = fields.Str(load_default=None, allow_none=True)
     prenoms = fields.List(fields.Str(validate=validate.Length(min=1)), required=True,
                           validate=validate.Length(min=1, max=6))
