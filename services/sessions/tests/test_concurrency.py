@@ -132,3 +132,17 @@ def test_a_control_s_outcome_against_its_cancellation_the_second_is_told_it_is_c
     assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
     assert second.json["detail"] == "Ce contrôle est déjà réalisé."
     assert w.client.get(f"/controles/{control}", headers=w.ud).json["status"] == "realise"
+
+
+def test_two_early_closings_of_a_relaxation_period_the_second_is_told_it_is_closed(rt, client, world, frozen):
+    w = world()
+    frozen(2031, 3, 10)  # a period of its own: no other test's session falls in it
+    opened = client.post("/assouplissements", headers=w.admin, json={
+        "starts_on": "2031-03-01", "ends_on": "2031-03-31", "reason": "Intempéries"})
+    assert opened.status_code == 201, opened.json
+    url = f"/assouplissements/{opened.json['id']}/cloture"
+    one, two = create_app(rt).test_client(), create_app(rt).test_client()
+    first, second = race(rt, lambda: one.post(url, json={"reason": "Fin des intempéries"}, headers=w.admin),
+                         lambda: two.post(url, json={"reason": "Fin des intempéries"}, headers=w.admin))
+    assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
+    assert second.json["detail"] == "Cette période est déjà close."
