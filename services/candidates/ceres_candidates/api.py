@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates, validates_schema, ValidationError
 
 from ceres_shared.auth import current_principal, require
+from ceres_shared.validation import VISIBLE_LINES, JoinedLength, length, line, lines
 from ceres_shared.openapi import problem_doc
 from ceres_shared.web import db, runtime
 
@@ -25,7 +26,10 @@ ref_blp = Blueprint("countries", __name__, url_prefix="/countries", description=
 communes_blp = Blueprint("communes", __name__, url_prefix="/communes",
                          description="Communes du référentiel (C3), y compris celles qui n'existent plus")
 
-NAME = validate.Length(min=1, max=100, error="Entre 1 et 100 caractères.")
+NAME = line(100, 1)  # C5: no invisible or control character in a name
+# The prénoms as the sessions service stores them, joined by spaces in a String(200) column (and prenoms_key).
+PRENOMS = [validate.Length(min=1, max=6, error="De 1 à 6 prénoms."), JoinedLength(200)]
+PRENOM = line(60, 1)
 
 
 def _has_letter(self, value: str, **_) -> None:
@@ -36,37 +40,36 @@ def _has_letter(self, value: str, **_) -> None:
 
 
 class AddressSchema(Schema):
-    lines = fields.List(fields.Str(validate=validate.Length(max=38)), required=True,
+    lines = fields.List(fields.Str(validate=line(38)), required=True,
                         validate=validate.Length(min=1, max=4, error="De 1 à 4 lignes."))
-    code_postal = fields.Str(required=True, validate=validate.Length(min=1, max=10))
+    code_postal = fields.Str(required=True, validate=line(10, 1))
     commune_code = fields.Str(load_default=None, allow_none=True,
                               validate=validate.Regexp(r"^\d[0-9AB]\d{3}$", error="Code commune INSEE attendu."))
-    commune_label = fields.Str(load_default=None, allow_none=True)
-    country = fields.Str(load_default="FRANCE")
+    commune_label = fields.Str(load_default=None, allow_none=True, validate=line(100))
+    country = fields.Str(load_default="FRANCE", validate=line(100))
 
 
 class CandidateInSchema(Schema):
     genre = fields.Str(required=True, validate=validate.OneOf(("M", "F"), error="M ou F attendu."))
     nom_naissance = fields.Str(required=True, validate=NAME)
     _birth_name_letter = validates("nom_naissance")(_has_letter)
-    nom_usage = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    prenoms = fields.List(fields.Str(validate=validate.Length(min=1, max=60)), required=True,
-                          validate=validate.Length(min=1, max=6, error="De 1 à 6 prénoms."))
+    nom_usage = fields.Str(load_default=None, allow_none=True, validate=line(100))
+    prenoms = fields.List(fields.Str(validate=PRENOM), required=True, validate=PRENOMS)
     birth_date = fields.Date(required=True)
     birth_country_code = fields.Str(load_default="99100",
                                     validate=validate.Regexp(r"^99\d{3}$", error="Code pays INSEE attendu (99xxx)."))
     birth_commune_code = fields.Str(load_default=None, allow_none=True,
                                     validate=validate.Regexp(r"^\d[0-9AB]\d{3}$", error="Code commune INSEE attendu."))
     address = fields.Nested(AddressSchema, allow_none=True)
-    email = fields.Email(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=length(254))
     phone = fields.Str(load_default=None, allow_none=True,
                        validate=validate.Regexp(r"^\+?[0-9 .()-]{6,20}$", error="Numéro de téléphone invalide."))
-    formation = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    emploi = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    formation = fields.Str(load_default=None, allow_none=True, validate=lines(2000))
+    emploi = fields.Str(load_default=None, allow_none=True, validate=lines(2000))
     vae = fields.Bool(load_default=False)
     centre_siret = fields.Str(load_default=None, allow_none=True,
                               validate=validate.Regexp(r"^\d{14}$", error="SIRET : 14 chiffres attendus."))
-    duplicate_reason = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    duplicate_reason = fields.Str(load_default=None, allow_none=True, validate=lines(1000))
 
 
 class CandidateUpdateSchema(CandidateInSchema):
@@ -77,12 +80,11 @@ class CandidateUpdateSchema(CandidateInSchema):
 class DuplicateCheckSchema(Schema):
     nom_naissance = fields.Str(required=True, validate=NAME)
     _birth_name_letter = validates("nom_naissance")(_has_letter)
-    nom_usage = fields.Str(load_default=None, allow_none=True)
-    prenoms = fields.List(fields.Str(validate=validate.Length(min=1)), required=True,
-                          validate=validate.Length(min=1, max=6))
+    nom_usage = fields.Str(load_default=None, allow_none=True, validate=line(100))
+    prenoms = fields.List(fields.Str(validate=PRENOM), required=True, validate=PRENOMS)
     birth_date = fields.Date(required=True)
-    birth_country_code = fields.Str(load_default=None, allow_none=True)
-    birth_commune_code = fields.Str(load_default=None, allow_none=True)
+    birth_country_code = fields.Str(load_default=None, allow_none=True, validate=length(5))
+    birth_commune_code = fields.Str(load_default=None, allow_none=True, validate=length(5))
 
 
 class SearchArgs(Schema):
@@ -103,7 +105,8 @@ class CommuneQuery(Schema):
 
 class MergeSchema(Schema):
     merged_id = fields.Int(required=True, validate=validate.Range(min=1))
-    reason = fields.Str(required=True, validate=validate.Length(min=3, max=1000, error="Motif de 3 à 1000 caractères."))
+    reason = fields.Str(required=True, validate=[
+        validate.Length(min=3, max=1000, error="Motif de 3 à 1000 caractères."), VISIBLE_LINES])
 
     @validates_schema
     def _reason_not_blank(self, data, **_):

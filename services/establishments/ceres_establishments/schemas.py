@@ -6,6 +6,7 @@ from datetime import date
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ceres_shared.openapi import UtcDateTime
+from ceres_shared.validation import VISIBLE, VISIBLE_LINES
 
 from .domain.rules import AGREMENT_STATUSES, TYPES_CENTRE, agrement_valid_on
 
@@ -14,13 +15,15 @@ COMMUNE = validate.Regexp(r"^\d[0-9AB]\d{3}$", error="Code commune INSEE attendu
 CP = validate.Regexp(r"^\d{5}$", error="Code postal attendu (5 chiffres).")
 
 
-def text(max_len: int, **kw):
-    return fields.Str(validate=validate.Length(max=max_len, error=f"{max_len} caractères au plus."), **kw)
+def text(max_len: int, *, multiline: bool = False, **kw):
+    """A free text users type: no invisible or control character (C5), line breaks only where lines are kept."""
+    return fields.Str(validate=[validate.Length(max=max_len, error=f"{max_len} caractères au plus."),
+                                VISIBLE_LINES if multiline else VISIBLE], **kw)
 
 
 def required_text(max_len: int, required: bool = True):
-    return fields.Str(required=required, validate=validate.Length(min=1, max=max_len,
-                      error=f"Entre 1 et {max_len} caractères."))
+    return fields.Str(required=required, validate=[validate.Length(min=1, max=max_len,
+                      error=f"Entre 1 et {max_len} caractères."), VISIBLE])
 
 
 class Strict(Schema):
@@ -29,11 +32,11 @@ class Strict(Schema):
 
 
 class RegisterCentreIn(Strict):
-    siret = fields.Str(required=True)
+    siret = fields.Str(required=True, validate=validate.Length(max=14, error=SIRET.error))
     type_centre = fields.Str(allow_none=True, validate=validate.OneOf(TYPES_CENTRE))
     reseau = text(120, allow_none=True)
     representant = text(200, allow_none=True)
-    commentaires = text(4000, allow_none=True)
+    commentaires = text(4000, multiline=True, allow_none=True)
 
 
 class SiretQuery(Schema):
@@ -52,7 +55,7 @@ class CentreUpdateIn(Strict):
     type_centre = fields.Str(allow_none=True, validate=validate.OneOf(TYPES_CENTRE))
     reseau = text(120, allow_none=True)
     representant = text(200, allow_none=True)
-    commentaires = text(4000, allow_none=True)
+    commentaires = text(4000, multiline=True, allow_none=True)
     version = fields.Int(load_default=None)
 
 
@@ -123,11 +126,11 @@ class SiteOut(Schema):
 
 class CloseSiteIn(Strict):
     closed_at = fields.Date(load_default=None)
-    reason = text(1000, load_default=None)
+    reason = text(1000, multiline=True, load_default=None)
 
 
 class TransferIn(Strict):
-    siret = fields.Str(required=True)
+    siret = fields.Str(required=True, validate=validate.Length(max=14, error=SIRET.error))
     version = fields.Int(load_default=None)
 
 
@@ -156,13 +159,13 @@ class AgrementRequestIn(Strict):
     titre_code = fields.Str(required=True, validate=validate.Regexp(r"^(TP|CCS)-\d{5}$",
                                                                      error="Code titre attendu (ex. TP-00463)."))
     titre_version = fields.Date(load_default=None)
-    reason = text(2000, load_default=None)
+    reason = text(2000, multiline=True, load_default=None)
 
 
 class DecisionIn(Strict):
     valid_from = fields.Date(load_default=None)
     valid_until = fields.Date(load_default=None)
-    reason = text(2000, load_default=None)
+    reason = text(2000, multiline=True, load_default=None)
 
     @validates_schema
     def _order(self, data, **_):

@@ -35,7 +35,8 @@ NOT_ALLOWED = "Vous n'avez pas les droits pour cette action."  # the role itself
 # (a département with no site, ever).
 NATIONAL, NO_SIRET, ELSEWHERE = ("admin", {}), ("gestionnaire", {"sirets": []}), ("ud", {"departements": ["2A"]})
 PROPERTY = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs"))  # control characters are refused before any check
+# Control and invisible characters are refused at the edge (C5, L7), before any check.
+PRINTABLE = st.characters(blacklist_categories=("Cc", "Cf", "Co", "Cs", "Zl", "Zp"))
 
 
 def edges(**args):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ceres_shared.validation import invisible_characters
+
 from .countries import FRANCE
 
 MIN_AGE = 14  # youngest plausible candidate (apprentices)
@@ -32,6 +34,8 @@ def name_problem(value: str | None, label: str, *, required: bool) -> str | None
     """C5: characters not allowed in names (digits, symbols), as in « MARIACH1 »."""
     if not value or not value.strip():
         return f"{label} est obligatoire." if required else None
+    if invisible_characters(value):  # right-to-left overrides, zero-width characters: not shown « like this »
+        return f"{label} contient des caractères invisibles ou de contrôle non autorisés."
     bad = sorted({c for c in value if not _NAME.match(c)})
     if bad:
         shown = " ".join(f"« {c} »" for c in bad)

@@ -20,14 +20,19 @@ def fold(text: str | None) -> str:
     return " ".join(_NOT_LETTER.split(text)).strip()
 
 
+# The key columns' widths: folding may lengthen a name (« ﬃ », « Œ » become two or three letters), and a key
+# longer than its column is refused by PostgreSQL, not by SQLite (L5); a key cut there still finds the person.
+NAME_KEY_MAX, GIVEN_KEY_MAX, DEDUP_KEY_MAX = 100, 200, 250
+
+
 def name_key(text: str | None) -> str:
     """A family name with its separators dropped: 'Le Goff', 'LEGOFF' and 'le-goff' are one name."""
-    return fold(text).replace(" ", "")
+    return fold(text).replace(" ", "")[:NAME_KEY_MAX]
 
 
 def given_names_key(prenoms: list[str] | None) -> str:
     """First names in their order, each folded: ['Jean-Pierre', 'Élie'] -> 'JEANPIERRE ELIE'."""
-    return " ".join(k for k in (name_key(p) for p in prenoms or []) if k)
+    return " ".join(k for k in (name_key(p) for p in prenoms or []) if k)[:GIVEN_KEY_MAX]
 
 
 # Ordered rewrites of a folded word; the order matters (longer patterns first).
@@ -70,4 +75,4 @@ def given_names_phonetic(prenoms: list[str] | None) -> str:
 
 def dedup_key(nom_naissance: str, prenoms: list[str]) -> str:
     """The blocking key stored and indexed on each record: sound of the birth name + sounds of the first names."""
-    return f"{phonetic(nom_naissance)}|{given_names_phonetic(prenoms)}"
+    return f"{phonetic(nom_naissance)}|{given_names_phonetic(prenoms)}"[:DEDUP_KEY_MAX]

@@ -4,12 +4,15 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ceres_shared.openapi import UtcDateTime
+from ceres_shared.validation import count, length, line
 
 from ..service_layer.agents import PROFILES
 
 SIRET = validate.Regexp(r"^\d{14}$", error="Le SIRET comporte 14 chiffres.")
-NAME = validate.Length(min=1, max=100, error="Entre 1 et 100 caractères.")
-PHONE = validate.Regexp(r"^\+?[0-9 .-]{10,20}$", error="Numéro de téléphone invalide.")
+NAME = line(100, 1)  # C5: no invisible or control character in a person's name
+PASSWORD = length(1024)  # hashed, not stored as typed: a bound on the work of hashing it
+PHONE = [validate.Regexp(r"^\+?[0-9 .-]{10,20}$", error="Numéro de téléphone invalide."),
+         length(20)]  # the column's width: « + » and 20 more passed the pattern alone (L5)
 EMAIL_ERROR = "Adresse électronique invalide."
 
 
@@ -25,15 +28,16 @@ class Challenge(Schema):
 
 class SignUp(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254), error_messages={"invalid": EMAIL_ERROR})
-    password = fields.Str(required=True, load_only=True)
-    password_confirmation = fields.Str(required=True, load_only=True)
+    password = fields.Str(required=True, load_only=True, validate=PASSWORD)
+    password_confirmation = fields.Str(required=True, load_only=True, validate=PASSWORD)
     civilite = fields.Str(required=True, validate=validate.OneOf(("M", "Mme"), error="« M » ou « Mme »."))
     nom = fields.Str(required=True, validate=NAME)
     prenom = fields.Str(required=True, validate=NAME)
     telephone = fields.Str(required=True, validate=PHONE)
     ticket = fields.Str(required=True, validate=validate.Length(max=200))
     pow_nonce = fields.Str(required=True, validate=validate.Length(max=40))
-    website = fields.Str(load_default="", metadata={"description": "Piège à robots : laisser vide (champ caché)."})
+    website = fields.Str(load_default="", validate=length(200),
+                         metadata={"description": "Piège à robots : laisser vide (champ caché)."})
 
 
 class TokenOnly(Schema):
@@ -75,8 +79,8 @@ class ResetRequest(Schema):
 
 class ResetConfirm(Schema):
     token = fields.Str(required=True, validate=validate.Length(min=10, max=200))
-    password = fields.Str(required=True, load_only=True)
-    password_confirmation = fields.Str(required=True, load_only=True)
+    password = fields.Str(required=True, load_only=True, validate=PASSWORD)
+    password_confirmation = fields.Str(required=True, load_only=True, validate=PASSWORD)
 
 
 class Attach(Schema):
@@ -137,7 +141,7 @@ class InvitationIn(Schema):
         ("centre", "gestionnaire"), error="Rôle « centre » (Centre agréé) ou « gestionnaire » (Gestionnaire "
                                           "CENTRES)."))
     account_id = fields.Str(load_default=None, validate=validate.Length(max=36))
-    email = fields.Email(load_default=None, error_messages={"invalid": EMAIL_ERROR})
+    email = fields.Email(load_default=None, validate=length(254), error_messages={"invalid": EMAIL_ERROR})
 
 
 class InvitationOut(Schema):
@@ -161,23 +165,29 @@ class MemberOut(Schema):
 
 
 PROFILE = validate.OneOf(sorted(PROFILES), error="Profil : " + ", ".join(sorted(PROFILES)) + ".")
+MAX_TERRITORIES = 120  # more than France's 101 départements: stored as JSON, bounded here (L5)
+TERRITORIES = count(MAX_TERRITORIES, "territoires")
 
 
 class AgentIn(Schema):
-    email = fields.Email(required=True, error_messages={"invalid": EMAIL_ERROR})
+    email = fields.Email(required=True, validate=length(254), error_messages={"invalid": EMAIL_ERROR})
     civilite = fields.Str(required=True, validate=validate.OneOf(("M", "Mme"), error="« M » ou « Mme »."))
     nom = fields.Str(required=True, validate=NAME)
     prenom = fields.Str(required=True, validate=NAME)
     telephone = fields.Str(load_default=None, validate=PHONE)
     profile = fields.Str(required=True, validate=PROFILE)
-    departements = fields.List(fields.Str(validate=validate.Length(min=2, max=3)), load_default=list)
-    regions = fields.List(fields.Str(validate=validate.Length(min=2, max=2)), load_default=list)
+    departements = fields.List(fields.Str(validate=validate.Length(min=2, max=3)), load_default=list,
+                               validate=TERRITORIES)
+    regions = fields.List(fields.Str(validate=validate.Length(min=2, max=2)), load_default=list,
+                          validate=TERRITORIES)
 
 
 class AgentPatch(Schema):
     profile = fields.Str(validate=PROFILE)
-    departements = fields.List(fields.Str(validate=validate.Length(min=2, max=3)))
-    regions = fields.List(fields.Str(validate=validate.Length(min=2, max=2)))
+    departements = fields.List(fields.Str(validate=validate.Length(min=2, max=3)),
+                               validate=TERRITORIES)
+    regions = fields.List(fields.Str(validate=validate.Length(min=2, max=2)),
+                          validate=TERRITORIES)
     status = fields.Str(validate=validate.OneOf(("active", "disabled"), error="« active » ou « disabled »."))
 
 
@@ -189,7 +199,7 @@ class AgentOut(PersonOut):
 
 
 class ClientIn(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.Str(required=True, validate=line(120, 1))
     role = fields.Str(required=True, validate=validate.OneOf(("afpa", "service"), error="« afpa » ou « service »."))
 
 

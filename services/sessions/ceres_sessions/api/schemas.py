@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ceres_shared.validation import count, length, line, lines
+
 from ..domain import controls
 from ..domain.workflow import STATUSES
 
@@ -14,27 +16,32 @@ class Strict(Schema):
         unknown = RAISE
 
 
+# Bounds of lists stored as JSON (L5): no column limits them, a request should.
+MAX_CCPS, MAX_NSF = 50, 20
+TITRE_CODE = length(12)  # the titre_code columns
+RNCP = validate.Regexp(r"^RNCP\d{1,16}$", error="Format attendu : RNCP123.")  # String(20)
+
+
 class CcpIn(Strict):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    libelle = fields.Str(required=True, validate=validate.Length(min=1, max=250))
+    code = fields.Str(required=True, validate=line(40, 1))
+    libelle = fields.Str(required=True, validate=line(250, 1))
 
 
 class TitreIn(Strict):
     code = fields.Str(required=True, validate=validate.Regexp(r"^(TP|CCS)-\d{5}$",
                                                               error="Code attendu : TP-00000 ou CCS-00000."))
     version_date = fields.Date(required=True)
-    libelle = fields.Str(required=True, validate=validate.Length(min=1, max=250))
+    libelle = fields.Str(required=True, validate=line(250, 1))
     kind = fields.Str(required=True, validate=validate.OneOf(("TP", "CCS")))
     level = fields.Int(required=True, validate=validate.Range(min=3, max=8, error="Niveau entre 3 et 8."))
     nsf_codes = fields.List(fields.Str(validate=validate.Regexp(r"^\d{3}[a-z]?$", error="Code NSF invalide.")),
-                            required=True, validate=validate.Length(min=1))
-    rncp = fields.Str(load_default=None, allow_none=True, validate=validate.Regexp(r"^RNCP\d+$",
-                                                                                 error="Format attendu : RNCP123."))
+                            required=True, validate=count(MAX_NSF, "codes NSF", 1))
+    rncp = fields.Str(load_default=None, allow_none=True, validate=RNCP)
     jo_date = fields.Date(load_default=None, allow_none=True)
     end_of_validity = fields.Date(load_default=None, allow_none=True)
     prolongation_until = fields.Date(load_default=None, allow_none=True)
-    ccps = fields.List(fields.Nested(CcpIn), load_default=list)
-    ccs_of = fields.Str(load_default=None, allow_none=True)
+    ccps = fields.List(fields.Nested(CcpIn), load_default=list, validate=count(MAX_CCPS, "CCP"))
+    ccs_of = fields.Str(load_default=None, allow_none=True, validate=TITRE_CODE)
 
     @validates_schema
     def _coherent(self, data, **_):
@@ -70,21 +77,22 @@ class TitreOut(Schema):
 
 
 class TitrePatch(Strict):
-    libelle = fields.Str(validate=validate.Length(min=1, max=250))
+    libelle = fields.Str(validate=line(250, 1))
     level = fields.Int(validate=validate.Range(min=3, max=8, error="Niveau entre 3 et 8."))
-    nsf_codes = fields.List(fields.Str(validate=validate.Regexp(r"^\d{3}[a-z]?$", error="Code NSF invalide.")))
-    rncp = fields.Str(allow_none=True)
+    nsf_codes = fields.List(fields.Str(validate=validate.Regexp(r"^\d{3}[a-z]?$", error="Code NSF invalide.")),
+                            validate=count(MAX_NSF, "codes NSF"))
+    rncp = fields.Str(allow_none=True, validate=RNCP)
     jo_date = fields.Date(allow_none=True)
     end_of_validity = fields.Date(allow_none=True)
     prolongation_until = fields.Date(allow_none=True)
-    ccps = fields.List(fields.Nested(CcpIn))
+    ccps = fields.List(fields.Nested(CcpIn), validate=count(MAX_CCPS, "CCP"))
 
 
 class SessionCreate(Strict):
-    site_id = fields.Str(required=True)
-    titre_code = fields.Str(required=True)
+    site_id = fields.Str(required=True, validate=length(64))
+    titre_code = fields.Str(required=True, validate=TITRE_CODE)
     titre_version = fields.Date(load_default=None)
-    ccp_code = fields.Str(load_default=None, allow_none=True)
+    ccp_code = fields.Str(load_default=None, allow_none=True, validate=length(40))
     starts_on = fields.Date(load_default=None)
     ends_on = fields.Date(load_default=None)
     starts_at = fields.AwareDateTime(load_default=None)
@@ -95,11 +103,11 @@ class DatesChange(Strict):
     starts_at = fields.AwareDateTime(load_default=None)
     ends_at = fields.AwareDateTime(load_default=None)
     convocation_at = fields.AwareDateTime(load_default=None)
-    reason = fields.Str(load_default=None, validate=validate.Length(max=2000))
+    reason = fields.Str(load_default=None, validate=lines(2000))
 
 
 class Reason(Strict):
-    reason = fields.Str(load_default=None, validate=validate.Length(max=2000))
+    reason = fields.Str(load_default=None, validate=lines(2000))
 
 
 class DteRequest(Strict):
@@ -117,15 +125,16 @@ class Enrol(Strict):
 class ResultIn(Strict):
     candidate_id = fields.Int(required=True)
     decision = fields.Str(required=True, validate=validate.OneOf(DECISIONS))
-    ccps_obtained = fields.List(fields.Str(), load_default=list)
+    ccps_obtained = fields.List(fields.Str(validate=length(40)), load_default=list,
+                                validate=count(MAX_CCPS, "CCP"))
 
 
 class Results(Strict):
-    results = fields.List(fields.Nested(ResultIn), required=True)
+    results = fields.List(fields.Nested(ResultIn), required=True, validate=count(1000, "résultats"))
 
 
 class JuryAdd(Strict):
-    jure_id = fields.Str(required=True)
+    jure_id = fields.Str(required=True, validate=length(36))
 
 
 # The list's sortable columns (a whitelist: never a column name taken from the query as is); "-" sorts descending.
@@ -150,7 +159,7 @@ class SessionQuery(Strict):
 
 
 class Competence(Strict):
-    titre_code = fields.Str(required=True)
+    titre_code = fields.Str(required=True, validate=TITRE_CODE)
     debut_emploi = fields.Date(load_default=None, allow_none=True)
     derniere_occupation = fields.Date(load_default=None, allow_none=True)
     date_professionnalisation = fields.Date(load_default=None, allow_none=True)
@@ -158,14 +167,14 @@ class Competence(Strict):
 
 class JureIn(Strict):
     civilite = fields.Str(required=True, validate=validate.OneOf(("M", "Mme")))
-    nom = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-    prenom = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-    email = fields.Email(load_default=None, allow_none=True)
+    nom = fields.Str(required=True, validate=line(120, 1))  # C5: as the candidates' names, nothing invisible
+    prenom = fields.Str(required=True, validate=line(120, 1))
+    email = fields.Email(load_default=None, allow_none=True, validate=length(250))
     departement = fields.Str(required=True, validate=validate.Regexp(r"^(\d{2}|2A|2B|97\d)$",
                                                                      error="Département invalide."))
     region = fields.Str(required=True, validate=validate.Length(min=2, max=3))
-    competences = fields.List(fields.Nested(Competence), load_default=list)
-    commentaires = fields.Str(load_default=None, allow_none=True)
+    competences = fields.List(fields.Nested(Competence), load_default=list, validate=count(100, "compétences"))
+    commentaires = fields.Str(load_default=None, allow_none=True, validate=lines(4000))
 
 
 class JurePatch(JureIn):
@@ -173,7 +182,7 @@ class JurePatch(JureIn):
 
 
 class HabilitationIn(Strict):
-    titre_code = fields.Str(required=True)
+    titre_code = fields.Str(required=True, validate=TITRE_CODE)
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
 
@@ -185,13 +194,13 @@ class HabilitationIn(Strict):
 
 class ConflictIn(Strict):
     candidate_id = fields.Int(required=True)
-    nature = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    nature = fields.Str(required=True, validate=line(200, 1))
 
 
 class RelaxationIn(Strict):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.Str(required=True, validate=lines(2000, 1))
 
     @validates_schema
     def _order(self, data, **_):
@@ -200,7 +209,7 @@ class RelaxationIn(Strict):
 
 
 class RelaxationClose(Strict):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.Str(required=True, validate=lines(2000, 1))
 
 
 class ControlIn(Strict):
@@ -212,11 +221,11 @@ class ControlIn(Strict):
 class ControlOutcome(Strict):
     outcome = fields.Str(required=True, validate=validate.OneOf(
         tuple(controls.OUTCOMES), error="Choisissez le résultat du contrôle."))
-    observations = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    observations = fields.Str(load_default=None, allow_none=True, validate=lines(5000))
 
 
 class ControlCancel(Strict):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.Str(required=True, validate=lines(2000, 1))
 
 
 class ControlQuery(Strict):
@@ -227,7 +236,7 @@ class ControlQuery(Strict):
 
 class MassCriteria(Strict):
     statuses = fields.List(fields.Str(validate=validate.OneOf(STATUSES)), required=True,
-                           validate=validate.Length(min=1))
+                           validate=count(len(STATUSES), "statuts", 1))
     starts_from = fields.Date(load_default=None)
     starts_to = fields.Date(load_default=None)
     ends_from = fields.Date(load_default=None)
@@ -247,7 +256,7 @@ class MassApply(Strict):
     criteria = fields.Nested(MassCriteria, required=True)
     action = fields.Str(required=True, validate=validate.OneOf(("annuler", "deplacer_date_fin")))
     new_end_date = fields.Date(load_default=None)
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.Str(required=True, validate=lines(2000, 1))
     expected_fingerprint = fields.Str(load_default=None, validate=validate.Length(max=64))
 
     @validates_schema
