@@ -1,6 +1,7 @@
 """E6 search latency over 20,000 centres + 40,000 sites in PostgreSQL, through HTTP (real server on loopback).
 
     .venv/bin/python bench/establishments_search.py [--quick]
+    .venv/bin/python bench/establishments_search.py --smoke    # 200 centres, 400 sites, 5 queries: seconds
 
 Prints p50/p95 per kind of query (SIRET, SIREN, name words), as a national agent and as an UD, then one JSON line
 with p95_ms (the worst kind, seen by the HTTP client). Goal: p95 <= 25 ms.
@@ -70,10 +71,13 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer queries (~1 minute)")
-    parser.add_argument("--centres", type=int, default=20_000)
-    parser.add_argument("--sites", type=int, default=40_000)
+    parser.add_argument("--smoke", action="store_true", help="200 centres, 400 sites, 5 queries: seconds (make test)")
+    parser.add_argument("--centres", type=int)
+    parser.add_argument("--sites", type=int)
     args = parser.parse_args()
-    queries = 100 if args.quick else 500
+    args.centres = args.centres or (200 if args.smoke else 20_000)
+    args.sites = args.sites or (400 if args.smoke else 40_000)
+    queries = 5 if args.smoke else 100 if args.quick else 500
     logging.disable(logging.INFO)
     build()
     infra = discover()

@@ -3,6 +3,7 @@ PostgreSQL and RabbitMQ of this machine; then, in the same run, plain WeasyPrint
 
     .venv/bin/python bench/printing.py            # 1,000 sessions × 12 candidates (about 21,000 documents)
     .venv/bin/python bench/printing.py --quick    # about a minute: 60 sessions
+    .venv/bin/python bench/printing.py --smoke    # seconds: 2 sessions × 4, 2 plain documents, 1 worker (make test)
 
 1. Reference data first (not timed): titres (a TP and a CCS), sites in four régions (one in La Réunion: P6 routes
    its documents to the DEETS), the candidates — each published by its producer's outbox (establishments,
@@ -52,12 +53,17 @@ SITES = [("bench-paris", "75", "11", "metro", "75107"), ("bench-lyon", "69", "84
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about a minute: 60 sessions")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: 2 sessions × 4 candidates, 2 plain documents, 1 worker (make test)")
+    parser.add_argument("--amqp-url", help="a RabbitMQ virtual host to use instead of a new one (the smoke test's)")
     parser.add_argument("--sessions", type=int, default=None)
     parser.add_argument("--plain", type=int, default=None, help="documents rendered the plain way")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="rendering processes")
+    parser.add_argument("--workers", type=int, help="rendering processes (default: one per core)")
     args = parser.parse_args()
-    sessions = args.sessions or (60 if args.quick else 1000)
-    plain_n = args.plain or (40 if args.quick else 150)
+    args.workers = args.workers or (1 if args.smoke else os.cpu_count() or 1)
+    per_session = 4 if args.smoke else PER_SESSION
+    sessions = args.sessions or (2 if args.smoke else 60 if args.quick else 1000)
+    plain_n = args.plain or (2 if args.smoke else 40 if args.quick else 150)
 
     # The printing service's settings, read when its runtime is built (config.py).
     # The printing service's own defaults (config.py: batches of 200, files, workers, recycling), except the
@@ -69,12 +75,13 @@ def main() -> int:
 
     infra = discover()
     try:
-        return bench(infra, sessions, plain_n, args.workers)
+        return bench(infra, sessions, plain_n, args.workers, args.amqp_url, per_session)
     finally:
         infra.close()
 
 
-def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
+def bench(infra, n_sessions: int, plain_n: int, workers: int, amqp_url: str | None = None,
+          per_session: int = PER_SESSION) -> int:
     from sqlalchemy import func, select
 
     from ceres_printing import documents, samples, services
@@ -83,7 +90,7 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
     from ceres_shared.keyring import KeyRing
     from ceres_shared.testing.plugin import build_runtime
 
-    amqp_url = infra.new_vhost("bench")
+    amqp_url = amqp_url or infra.new_vhost("bench")
     issuer = KeyRing(Path(tempfile.mkdtemp(prefix="ceres-bench-keys-")))
     exchange = f"bench-{uuid.uuid4().hex[:8]}.events"
     producers = {name: build_runtime(infra, amqp_url, issuer, name, exchange=exchange)
@@ -98,7 +105,7 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
     for relay in relays:
         threading.Thread(target=relay.run, name="bench-relay", daemon=True).start()
     printing.start_background()  # relay, consumer, batch builders and their rendering workers
-    n_candidates = n_sessions * PER_SESSION
+    n_candidates = n_sessions * per_session
     first_id = 5_000_000
 
     def publish(runtime, events, per_tx=500):
@@ -142,8 +149,8 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
                 ccs = s % 10 == 9
                 site = SITES[s % len(SITES)]
                 results = []
-                for k in range(PER_SESSION):
-                    cid = first_id + s * PER_SESSION + k
+                for k in range(per_session):
+                    cid = first_id + s * per_session + k
                     decision = "titre" if ccs and k % 3 else decisions[(s + k) % 4]
                     results.append((cid, decision, ["CCP-01"] if decision == "partiel" else []))
                 events_.append(("session.validated", samples.session_validated(
@@ -153,7 +160,7 @@ def bench(infra, n_sessions: int, plain_n: int, workers: int) -> int:
 
         # The plain sample (same templates, same mix of decisions), rendered before the peak and again after it:
         # the machine is shared, and a load that changes during the run then weighs on both sides alike.
-        plain_sessions = 10
+        plain_sessions = min(10, n_sessions)  # their candidates are those of the first sessions of the peak
         publish(producers["sessions"], validated("plain", plain_sessions))
         wait("plain sample", lambda: count(ValidatedSession) == plain_sessions)
         items = plain_items(printing, plain_n)
@@ -302,13 +309,13 @@ def plain_items(printing, plain_n: int) -> list[tuple[str, dict]]:
     with printing.session_factory() as db:
         kinds = ("diplome", "lettre_diplome", "livret", "lettre_livret", "notification_echec")
         for kind in kinds:
-            share = max(2, plain_n * {"diplome": 4, "lettre_diplome": 4, "livret": 2, "lettre_livret": 2,
+            share = max(1, plain_n * {"diplome": 4, "lettre_diplome": 4, "livret": 2, "lettre_livret": 2,
                                       "notification_echec": 2}[kind] // 14)
             for doc in db.scalars(select(Document).where(Document.kind == kind).limit(share)):
                 parts = documents.load_parts(db, db.get(Candidacy, doc.candidacy_id))
                 items.append((kind, documents.context(db, parts, doc, public_base=printing.printing.public_base_url,
                                                       now=printing.printing.now(), address=parts.candidate.address)))
-    return items
+    return items[:plain_n]  # the shares round down (37 of 40): only the smoke's few are cut
 
 
 def plain_run(items) -> dict:
