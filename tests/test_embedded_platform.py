@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
 
 
-def free_port_block(size: int = 6) -> int:
-    """A base port whose next `size` ports are free."""
-    for base in range(20000, 60000, 97):
+def free_port_block(size: int = 6, first: int = 20000) -> int:
+    """A base port whose next `size` ports are free (from `first`: a platform restarted by a test frees its ports
+    for a moment, and another test's platform must not take them then)."""
+    for base in range(first, 60000, 97):
         ok = True
         for port in range(base, base + size):
             with socket.socket() as s:

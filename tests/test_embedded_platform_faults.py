@@ -4,6 +4,7 @@ tree behind."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -79,7 +80,7 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
 
 
 def test_a_killed_service_is_restarted_and_sigterm_leaves_no_process_behind(tmp_path):
-    base = free_port_block()
+    base = free_port_block(first=random.randrange(30000, 50000))
     var = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "JWKS_URL")}
     env.update(CERES_VAR_DIR=str(var), CERES_PORT_BASE=str(base), PORT=str(base), PRINTING_RENDER_WORKERS="2")
@@ -124,7 +125,7 @@ def test_the_platform_killed_while_the_demo_events_flow_still_delivers_every_doc
     printing has every validated session's documents, once."""
     from test_demo_platform import expected_counts, per_status
 
-    base = free_port_block()
+    base = free_port_block(first=random.randrange(30000, 50000))
     var = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "JWKS_URL")}
     env.update(CERES_VAR_DIR=str(var), CERES_PORT_BASE=str(base), PORT=str(base))
