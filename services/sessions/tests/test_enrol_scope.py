@@ -1,7 +1,8 @@
 """H2 (I4, C1) as a property (Hypothesis) over role × SIRETs × person: a centre enrols into its session only the
 people it may see — the records it created, or matched exactly with its duplicate check (candidates' grants,
 `candidate.shared`). Any other number is answered exactly as a number no one holds (422 on candidate_id), with
-nothing of the person; agents and other centres never enrol into this centre's session.
+nothing of the person; agents and other centres never enrol into this centre's session; withdrawing or marking
+absent a person not enrolled tells nothing of them either.
 
 The oracle is written from the rules: the grants delivered below, not the service's tables."""
 from __future__ import annotations
@@ -85,6 +86,10 @@ def test_h2_a_centre_enrols_only_the_people_it_may_see(place, issuer, who, key):
         return
     assert answer.status_code in (403, 404, 422), answer.json
     no_personal_data(key, answer)
+    for other in (client.delete(f"{path}/{place['ids'][key]}", headers=headers),  # the other endpoints by id
+                  client.post(f"{path}/{place['ids'][key]}/absence", headers=headers)):
+        assert other.status_code in (403, 404, 409), other.json  # 409: absence only once the session is under way
+        no_personal_data(key, other)
     if role in CENTRE_ROLES and "ours" in sides:  # read as an unknown number: existence is not revealed
         unknown = client.post(path, json={"candidate_id": UNKNOWN}, headers=headers)
         assert answer.status_code == 422 and without_correlation(answer) == without_correlation(unknown)
