@@ -1,5 +1,5 @@
 """Idempotent retries of state-changing calls: a client sends `Idempotency-Key: <key>` with a POST, PUT, PATCH or
-DELETE; the service keeps (key, caller, method and path) with the request's hash and, once answered, the status
+DELETE; the service keeps (key, caller, method, path and query) with the request's hash and, once answered, the status
 and body for 24 hours. The same request again with the same key gets the same answer without being applied twice
 (the gateway cut during a validation: the retry no longer answers 409); the same key with another request is a
 422. A retry while the first is still running gets 409. Answers of 500 and more are not kept: a retry runs again.
@@ -77,7 +77,7 @@ def install(app: Flask, runtime) -> None:
                                        "imprimables.", code="bad_idempotency_key")
         principal = current_principal()
         caller = principal.label if principal else "anonyme"
-        row_id = _digest(caller, f"{request.method} {request.path}", key)
+        row_id = _digest(caller, f"{request.method} {request.full_path}", key)  # another query: another call
         request_hash = _digest(request.method, request.path, request.query_string, request.get_data(cache=True))
         now = datetime.now(timezone.utc)
         with runtime.engine.connect() as conn:

@@ -110,7 +110,8 @@ def raw_get(base: str, path: str) -> tuple[int, str]:
         connection.close()
 
 
-@pytest.mark.parametrize("path", ["/api/sessions/metrics%3F", "/api/sessions/metrics%3Fx=1", "/api/sessions/x/../metrics",
+@pytest.mark.parametrize("path", ["/api/sessions/metrics%3F", "/api/sessions/metrics%3Fx=1",
+                                  "/api/sessions/x/../metrics",
                                   "/api/sessions/./metrics", "/api/sessions/x/%2e%2e/metrics",
                                   "/api/sessions/x%2F..%2Fmetrics", "/api/sessions/%2e/metrics",
                                   "/api/sessions/metrics%23", "/api/sessions/x%5C..%5Cmetrics"])

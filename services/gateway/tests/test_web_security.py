@@ -271,5 +271,9 @@ def test_a_form_sent_again_reaches_the_service_with_the_same_key(app):
         assert first[3] is None  # a GET changes nothing
         assert keys_of({"idempotency_key": "autre-formulaire"}, calls[:1]) != first[:1]
         assert keys_of({}, calls[:1]) == [None]  # a form without key (an older page): no key
+        with app.test_request_context("/agent/titres", method="POST", data={"idempotency_key": "import"}):
+            dry, real = (security.idempotency_header("POST", "sessions", "/titres/import", b"csv", params)
+                         for params in ({"dry_run": "1"}, None))  # a dry run, then the import: two calls
+            assert dry != real and dry["Idempotency-Key"].startswith("import.")
     finally:
         server.shutdown()

@@ -47,6 +47,9 @@ def test_the_same_key_with_another_body_is_refused(world, frozen, rt, client):
     assert client.post(f"/sessions/{sid}/demande-dte", json={"candidate_count": 2}, headers=headers).status_code == 200
     other = client.post(f"/sessions/{sid}/demande-dte", json={"candidate_count": 1}, headers=headers)
     assert other.status_code == 422
+    # Another query string is another call (a dry run, then the real one), not a reuse of the key.
+    assert client.post(f"/sessions/{sid}/demande-dte?x=1", json={"candidate_count": 1},
+                       headers=headers).status_code != 422
     assert other.json["detail"] == ("Cette clé d'idempotence a déjà servi pour une autre demande : envoyez une "
                                     "nouvelle clé.")
 
@@ -75,7 +78,8 @@ def test_a_bad_key_is_a_400(world, frozen, client):
     w = world()
     sid = prepared(w, frozen)
     for key in ("x" * 101, "clé-accentuée"):
-        answer = client.post(f"/sessions/{sid}/demande-dte", json={"candidate_count": 2}, headers={**w.centre, KEY: key})
+        answer = client.post(f"/sessions/{sid}/demande-dte", json={"candidate_count": 2},
+                             headers={**w.centre, KEY: key})
         assert answer.status_code == 400, key
 
 
@@ -95,7 +99,7 @@ def test_a_retry_while_the_first_runs_is_a_409_and_a_dead_claim_does_not_block(w
     def claimed(key: str, age: timedelta) -> None:
         with rt.engine.begin() as conn:
             conn.execute(insert(keys).values(
-                id=idempotency._digest(f"centre:{subject}", f"POST {path}", key),
+                id=idempotency._digest(f"centre:{subject}", f"POST {path}?", key),
                 request_hash=idempotency._digest("POST", path, b"", body), created_at=datetime.now(timezone.utc) - age))
 
     def send(key: str):

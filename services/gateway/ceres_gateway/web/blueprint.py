@@ -74,7 +74,8 @@ def raw(method: str, service: str, path: str, *, accept: str, **kwargs) -> reque
     http, extra = client(), kwargs.pop("headers", {})
 
     def send(token):
-        headers = {"Accept": accept, **extra, **security.idempotency_header(method, service, path, None)}
+        headers = {"Accept": accept, **extra, **security.idempotency_header(
+            method, service, path, kwargs.get("data") if kwargs.get("files") is None else None, kwargs.get("params"))}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:

@@ -61,7 +61,7 @@ class ServiceClient:
             headers["X-Forwarded-For"] = request.remote_addr
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        headers.update(security.idempotency_header(method, service, path, json))
+        headers.update(security.idempotency_header(method, service, path, json, params))
         try:
             response = self.http.request(method, f"{self.urls[service]}{path}", json=json, params=params,
                                          headers=headers, timeout=self.timeout, allow_redirects=False)

@@ -116,16 +116,19 @@ def idempotency_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def idempotency_header(method: str, service: str, path: str, body) -> dict:
+def idempotency_header(method: str, service: str, path: str, body, params=None) -> dict:
     """The Idempotency-Key of one state-changing call made for the form being handled: the form's key with the
-    call's own digest (a form may make several calls; the same call again after a token renewal keeps its key)."""
+    call's own digest (a form may make several calls — a dry run, then the real one; the same call again after a
+    token renewal keeps its key)."""
     if method not in STATE_CHANGING or not has_request_context() or request.method != "POST":
         return {}
     form_key = request.form.get(IDEMPOTENCY_FIELD, "")
     if not form_key or len(form_key) > 40 or not form_key.isascii():
         return {}
-    digest = hashlib.sha256(json.dumps([method, service, path, body], sort_keys=True, default=str).encode())
-    return {"Idempotency-Key": f"{form_key}.{digest.hexdigest()[:32]}"}
+    if isinstance(body, (bytes, str)):
+        body = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
+    call = json.dumps([method, service, path, body, params], sort_keys=True, default=str)
+    return {"Idempotency-Key": f"{form_key}.{hashlib.sha256(call.encode()).hexdigest()[:32]}"}
 
 
 def check_csrf() -> None:
