@@ -59,7 +59,7 @@ def test_benchmark_smoke(name, infra, amqp_url):
     command = [sys.executable, str(ROOT / "bench" / f"{name}.py"), "--smoke"]
     if uses_vhost:
         command += ["--amqp-url", amqp_url]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=540)
     said = f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     assert done.returncode == 0, said
     lines = done.stdout.strip().splitlines()
