@@ -206,11 +206,14 @@ def check_reprint(rt, db: Session, principal: Principal, *, number: str, candida
             errors["issued_on"] = [exc.message]
     if not errors and not principal.covers_location(departement, region):  # the département sent, not the person
         raise Forbidden("Ce département n'est pas dans votre périmètre géographique.")
-    if candidate is None or not covers_candidate(db, principal, candidate):
-        # I4: a person out of the agent's scope is answered as an unknown number (its existence is not revealed).
+    hidden = candidate is not None and not covers_candidate(db, principal, candidate)
+    if candidate is None or hidden:
+        # I4: a person out of the agent's scope is answered as an unknown number (its existence is not revealed);
+        # the attempt on a real person is traced.
         errors["candidate_id"] = ["Candidat inconnu : créez ou retrouvez sa fiche dans le module Candidats (C1)."]
     if errors:
-        raise ApiError(422, "Certaines données sont invalides.", errors=errors)
+        refused = ApiError(422, "Certaines données sont invalides.", errors=errors)
+        raise refused.outside_scope("candidate", candidate_id) if hidden else refused
     if db.get(Document, number) is not None:
         raise _number_taken(number)
     return CheckedReprint(number, departement, region, issued_on, candidate, titre)

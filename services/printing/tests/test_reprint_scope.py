@@ -141,3 +141,14 @@ def test_i4_a_validated_sessions_candidate_only_within_the_sessions_scope(client
         no_personal_data(cid, answer)
     elif path == "":
         assert answer.status_code == 200 and answer.json["holder"].endswith(f"{PEOPLE[cid][0]} {PEOPLE[cid][1]}")
+
+
+def test_i4_a_reprint_check_of_a_person_out_of_scope_is_traced_an_unknown_number_is_not(client, issuer):
+    from ceres_shared.testing.audit import scope_refusals
+
+    ud = bearer(issuer.issue("ud-01-trace", "ud", scope={"departements": ["01"]}, ttl=600))
+    admin = bearer(issuer.issue("admin-trace", "admin", ttl=600))
+    for cid in (5101, 999_999):  # ALPHAND lives in Paris; no one holds the other number
+        assert client.post("/reprints/check", json=reprint(cid, "01", "SCOPE-0002"), headers=ud).status_code == 422
+    total, rows = scope_refusals(client, admin, auteur="ud:ud-01-trace")
+    assert total == 1 and (rows[0]["entity_type"], rows[0]["entity_id"]) == ("candidate", "5101")

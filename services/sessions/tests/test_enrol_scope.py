@@ -94,3 +94,17 @@ def test_h2_a_centre_enrols_only_the_people_it_may_see(place, issuer, who, key):
         unknown = client.post(path, json={"candidate_id": UNKNOWN}, headers=headers)
         assert answer.status_code == 422 and without_correlation(answer) == without_correlation(unknown)
         assert answer.json["errors"] == {"candidate_id": ["Aucun candidat CERES ne porte ce numéro."]}
+
+
+def test_h2_an_enrolment_refused_for_a_real_person_is_traced_an_unknown_number_is_not(place, issuer):
+    from ceres_shared.testing.audit import scope_refusals
+
+    client = place["ours"].client
+    us = {"Authorization": f"Bearer {issuer.issue('centre-trace', 'centre', scope={'sirets': [place['ours'].siret]})}"}
+    admin = {"Authorization": f"Bearer {issuer.issue('admin-trace', 'admin')}"}
+    for cid in (place["ids"]["stranger"], UNKNOWN):
+        assert client.post(f"/sessions/{place['session']}/candidats", json={"candidate_id": cid},
+                           headers=us).status_code == 422
+    total, rows = scope_refusals(client, admin, auteur="centre:centre-trace")
+    stranger = str(place["ids"]["stranger"])
+    assert total == 1 and (rows[0]["entity_type"], rows[0]["entity_id"]) == ("candidate", stranger)

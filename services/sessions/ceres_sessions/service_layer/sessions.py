@@ -289,9 +289,11 @@ def enrol(session: Session, principal, s: ExamSession, candidate_id: int, rt) ->
     check(session, principal, s, "inscrire_candidat")
     candidate = session.get(Candidate, candidate_id)
     if candidate is None or not may_enrol(session, principal, candidate_id):
-        # I4: a person the centre may not see is answered as an unknown number (its existence is not revealed).
-        raise ApiError(422, "Certaines données sont invalides.",
-                       errors={"candidate_id": ["Aucun candidat CERES ne porte ce numéro."]})
+        # I4: a person the centre may not see is answered as an unknown number (its existence is not revealed);
+        # the attempt on a real person is traced.
+        refused = ApiError(422, "Certaines données sont invalides.",
+                           errors={"candidate_id": ["Aucun candidat CERES ne porte ce numéro."]})
+        raise refused.outside_scope("candidate", candidate_id) if candidate is not None else refused
     if candidate.merged_into is not None:
         raise ApiError(422, "Certaines données sont invalides.", errors={"candidate_id": [
             f"Ce dossier a été fusionné : utilisez le numéro {candidate.merged_into}."]})
