@@ -38,9 +38,11 @@ def history(entity_type: str, entity_id: str):
     allowed = principal.national or (
         rt.history_access is not None and rt.history_access(session, principal, entity_type, entity_id)
     )
-    if not allowed:
-        raise NotFound("Aucun historique accessible pour cet enregistrement.")
-    return rt.audit.history(session, entity_type, entity_id)
+    trail = rt.audit.history(session, entity_type, entity_id)
+    if not allowed:  # a record with a trail is a real one: traced as a scope refusal (I4)
+        refused = NotFound("Aucun historique accessible pour cet enregistrement.")
+        raise refused.outside_scope(entity_type, entity_id) if trail else refused
+    return trail
 
 
 # -- refused attempts on records outside the caller's scope (I4), for the national administration ---------------

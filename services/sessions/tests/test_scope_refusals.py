@@ -28,13 +28,16 @@ def test_reads_and_steps_out_of_scope_are_traced_and_listed_for_the_national_adm
     assert client.get(f"/sessions/{sid}", headers=intruder).status_code == 404
     cancelled = client.post(f"/sessions/{sid}/annulation", json={"reason": "Essai"}, headers=intruder)
     assert cancelled.status_code == 404 and cancelled.json["detail"] == "Session introuvable."
+    assert client.get(f"/history/session/{sid}", headers=intruder).status_code == 404
     # An unknown id and a malformed one are not scope refusals: nothing to trace.
     assert client.get(f"/sessions/{uuid.uuid4()}", headers=intruder).status_code == 404
     assert client.get("/sessions/pas-un-id", headers=intruder).status_code == 404
 
     total, listed = _refusals(client, auth(issuer, "dgefp"), auteur=f"ud:{stranger}")
-    assert total == 2 and len(listed) == 2
-    newest, oldest = listed
+    assert total == 3 and len(listed) == 3
+    trail, newest, oldest = listed
+    assert (trail["endpoint"], trail["entity_type"], trail["entity_id"]) == (
+        "/history/<entity_type>/<entity_id>", "session", sid)
     assert (newest["method"], newest["endpoint"], newest["path"]) == (
         "POST", "/sessions/<session_id>/annulation", f"/sessions/{sid}/annulation")
     assert (oldest["method"], oldest["endpoint"]) == ("GET", "/sessions/<session_id>")
@@ -48,9 +51,9 @@ def test_reads_and_steps_out_of_scope_are_traced_and_listed_for_the_national_adm
 
     # Paged and filtered by day.
     total, page = _refusals(client, admin, auteur=f"ud:{stranger}", per_page=1, page=2)
-    assert total == 2 and [r["method"] for r in page] == ["GET"]
+    assert total == 3 and [r["method"] for r in page] == ["POST"]
     today = datetime.now(ZoneInfo("Europe/Paris")).date()  # the days users name
-    assert _refusals(client, admin, auteur=f"ud:{stranger}", du=today.isoformat(), au=today.isoformat())[0] == 2
+    assert _refusals(client, admin, auteur=f"ud:{stranger}", du=today.isoformat(), au=today.isoformat())[0] == 3
     assert _refusals(client, admin, auteur=f"ud:{stranger}", au=(today - timedelta(days=1)).isoformat())[0] == 0
     # Only the national administration reads them.
     assert client.get("/refus-de-perimetre", headers=w.ud).status_code == 403
