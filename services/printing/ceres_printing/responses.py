@@ -15,6 +15,12 @@ def _when():
     return UtcDateTime(allow_none=True)
 
 
+class Page(Described):
+    total = fields.Int()
+    page = fields.Int()
+    per_page = fields.Int()
+
+
 class Dashboard(Described):
     sessions_sans_demande = fields.Int()
     sessions_partielles = fields.Int()
@@ -32,10 +38,7 @@ class SessionSummary(Described):
     requested = fields.Int()
 
 
-class SessionPage(Described):
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
+class SessionPage(Page):
     sessions = fields.List(fields.Nested(SessionSummary))
 
 
@@ -87,10 +90,7 @@ class ReprintSummary(Described):
     region = fields.Str()
 
 
-class ReprintPage(Described):
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
+class ReprintPage(Page):
     sort = fields.Str()
     reprints = fields.List(fields.Dict())
 
@@ -118,8 +118,5 @@ class Verification(Described):
     message = fields.Str(metadata={"description": "Quand le document n'est pas authentique"})
 
 
-class PndPage(Described):
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
+class PndPage(Page):
     pnd = fields.List(fields.Dict())
