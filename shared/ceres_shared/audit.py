@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Session
 
 from . import correlation
@@ -96,6 +97,19 @@ class AuditTrail:
         rows = session.execute(select(t).where(*where).order_by(t.c.at.desc(), t.c.id.desc())
                                .offset((page - 1) * per_page).limit(per_page)).mappings()
         return total, [refusal_view(r) for r in rows]
+
+
+REFUSALS_INDEX = "ix_audit_log_scope_refusals"
+
+
+def create_refusals_index(op) -> None:
+    """For each service's migration: the partial index the refusals' list reads (PlatformTables declares it)."""
+    where = sa_text(f"action = '{SCOPE_REFUSED}'")
+    op.create_index(REFUSALS_INDEX, "audit_log", ["at", "id"], postgresql_where=where, sqlite_where=where)
+
+
+def drop_refusals_index(op) -> None:
+    op.drop_index(REFUSALS_INDEX, table_name="audit_log")
 
 
 def refusal_view(row) -> dict:

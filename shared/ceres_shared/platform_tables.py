@@ -64,5 +64,7 @@ class PlatformTables:
             Column("correlation_id", String(128), nullable=True),
         )
         Index("ix_audit_log_entity", self.audit.c.entity_type, self.audit.c.entity_id, self.audit.c.id)
+        # Also ix_audit_log_scope_refusals (the refusals' list): a later migration of each service
+        # (audit.create_refusals_index), not declared here: the first migration creates the audit table from this.
         # Answers kept for retries with an Idempotency-Key (idempotency.py); each service's later migration.
         self.idempotency = idempotency.table(metadata)
