@@ -122,6 +122,8 @@ class Forbidden(ApiError):
 def problem(status: int, detail: str, *, errors=None, code=None, **extra) -> Response:
     body = {"type": f"about:blank#{code}" if code else "about:blank", "title": TITLES.get(status, "Erreur"),
             "status": status, "detail": detail}
+    if code:
+        body["code"] = code  # also in `type`; a member of its own for programs (the Problem schema's `code`)
     if errors:
         body["errors"] = errors
     body.update(extra)

@@ -115,6 +115,7 @@ def test_L9_an_empty_patch_is_refused(client, auth):
     for body in ({"json": {}}, {}):
         refused = client.patch("/gadgets/7", headers=auth, **body)
         assert refused.status_code == 422 and refused.get_json()["detail"] == "Aucune modification demandée."
+        assert refused.get_json()["code"] == "no_change" and refused.get_json()["type"] == "about:blank#no_change"
     assert client.patch("/gadgets/7", json={}).status_code == 401  # who may ask comes first
     assert client.patch("/gadgets/7", json={"name": "x"}, headers=auth).get_json() == {"name": "x"}
 
