@@ -56,3 +56,16 @@ def test_c1_one_record_merged_into_two_others_at_once_the_second_is_refused(back
     assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
     assert second.json["detail"] == f"Le dossier n° {dup} a déjà été fusionné dans le dossier n° {keep}."
     assert setup.get(f"/candidates/{other}", headers=tokens["dgefp"]).json.get("merged_from", []) == []
+
+
+def test_c4_two_returns_to_draft_the_second_is_told_it_is_a_draft(backend, tokens, h):
+    rt = backend
+    setup, one, two = _clients(rt)
+    created = setup.post("/candidates", json=h.person("Brouillon", ["Lou"], "1991-04-04"), headers=tokens["ud01"])
+    assert created.status_code == 201, created.json
+    url = f"/candidates/{created.json['id']}"
+    assert setup.post(f"{url}/validation", headers=tokens["ud01"]).status_code == 200
+    first, second = race(rt, lambda: one.post(f"{url}/brouillon", headers=tokens["ud01"]),
+                         lambda: two.post(f"{url}/brouillon", headers=tokens["ud01"]))
+    assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
+    assert second.json["detail"] == "Le dossier est déjà à l'état brouillon."
