@@ -12,7 +12,7 @@ from ceres_establishments.bootstrap import bootstrap
 from ceres_establishments import demo
 from ceres_establishments.service_layer.sites import site_id_for
 
-from est_data import LYON_SIRET
+from est_data import AIN_SIRET, LYON_SIRET
 
 LYON_3E = site_id_for(LYON_SIRET, 1)
 
@@ -44,3 +44,17 @@ def test_e7_grant_against_refuse_the_second_is_told_the_agrement_is_granted(back
     assert second.json["detail"] == "Action impossible : l'agrément est accordé."
     decisions = client.get(f"/agrements/{agrement_id}", headers=dreets).json["decisions"]
     assert [d["action"] for d in decisions] == ["request", "grant"]
+
+
+def test_e5_two_transfers_of_one_site_the_second_is_told_it_moved(backend, as_):
+    rt = backend
+    ud01 = as_("ud", departements=["01"])
+    misplaced = site_id_for("00000000000000", 1)  # the demo's site of the centre de reprise, in Ain
+    one, two = create_app(rt).test_client(), create_app(rt).test_client()
+    body = {"siret": AIN_SIRET}
+    first, second = race(rt, lambda: one.post(f"/sites/{misplaced}/transfer", json=body, headers=ud01),
+                         lambda: two.post(f"/sites/{misplaced}/transfer", json=body, headers=ud01))
+    assert (first.status_code, second.status_code) == (200, 409), (first.json, second.json)
+    assert second.json["detail"] == "Le site est déjà rattaché à ce centre."
+    history = create_app(rt).test_client().get(f"/history/site/{misplaced}", headers=ud01).json
+    assert [e["action"] for e in history].count("transfer") == 1
