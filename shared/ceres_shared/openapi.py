@@ -3,7 +3,7 @@ statuses each operation may answer added in one place (ErrorResponses), and time
 from __future__ import annotations
 
 import http
-from datetime import timezone
+from datetime import datetime, timezone
 
 from apispec import BasePlugin
 from flask import Flask
@@ -54,6 +54,14 @@ class Described(Schema):
 
     class Meta:
         unknown = INCLUDE
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """A timestamp as RFC 3339 `date-time`, with its offset: SQLite (embedded mode) gives back naive datetimes for
+    timestamptz columns, and CERES stores them in UTC."""
+    if value is None:
+        return None
+    return (value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value).isoformat()
 
 
 class UtcDateTime(fields.DateTime):

@@ -3,7 +3,7 @@ catch-all `default`), errors are the Problem schema in application/problem+json,
 route's methods, a record id out of range is a 404, an empty PATCH is refused, timestamps carry their offset."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_smorest import Blueprint
@@ -13,7 +13,7 @@ from ceres_shared.auth import require
 from ceres_shared.config import BusSettings, Settings
 from ceres_shared.db import new_metadata
 from ceres_shared.keyring import KeyRing
-from ceres_shared.openapi import UtcDateTime
+from ceres_shared.openapi import UtcDateTime, rfc3339
 from ceres_shared.platform_tables import PlatformTables
 from ceres_shared.runtime import Runtime
 from ceres_shared.web import create_service_app
@@ -132,3 +132,9 @@ def test_L9_timestamps_are_written_with_their_offset(runtime):
     (entry,) = runtime.audit.history(session, "gadget", "7")
     assert entry["at"].tzinfo is not None  # SQLite hands back naive datetimes for timestamptz
     session.close()
+
+
+def test_L9_rfc3339_gives_naive_timestamps_their_utc_offset():
+    assert rfc3339(datetime(2026, 3, 1, 9, 30)) == "2026-03-01T09:30:00+00:00"
+    assert rfc3339(datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))) == "2026-03-01T09:30:00+01:00"
+    assert rfc3339(None) is None

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate, validates, validates_schema, V
 
 from ceres_shared.auth import current_principal, require
 from ceres_shared.validation import VISIBLE_LINES, JoinedLength, length, line, lines
-from ceres_shared.openapi import problem_doc
+from ceres_shared.openapi import problem_doc, rfc3339
 from ceres_shared.web import db, runtime
 
 from .domain.countries import countries
@@ -133,8 +133,8 @@ def record_dict(c: Candidate, session=None) -> dict:
         "address": records.event_payload(c)["address"], "email": c.email, "phone": c.phone,
         "formation": c.formation, "emploi": c.emploi, "vae": c.vae, "created_by": c.created_by,
         "created_by_siret": c.created_by_siret, "duplicate_reason": c.duplicate_reason,
-        "created_at": c.created_at.isoformat(), "updated_at": c.updated_at.isoformat(),
-        "validated_at": c.validated_at.isoformat() if c.validated_at else None, "validated_by": c.validated_by,
+        "created_at": rfc3339(c.created_at), "updated_at": rfc3339(c.updated_at),
+        "validated_at": rfc3339(c.validated_at), "validated_by": c.validated_by,
         "merged_into": c.merged_into,
     }
     if session is not None:
@@ -259,7 +259,7 @@ def _history(session, candidate_id: int) -> list[dict]:
     for cid in records.merged_ids(session, candidate_id):
         for row in runtime().audit.history(session, records.ENTITY, str(cid)):
             entries.append({"candidate_id": cid, "action": row["action"], "actor": row["actor"],
-                            "actor_role": row["actor_role"], "at": row["at"].isoformat(),
+                            "actor_role": row["actor_role"], "at": rfc3339(row["at"]),
                             "changes": row["changes"], "reason": row["reason"]})
     return sorted(entries, key=lambda e: e["at"])
 

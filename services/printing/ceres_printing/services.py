@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ceres_shared.auth import Principal
 from ceres_shared.documents.french import date_numeric_fr
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
+from ceres_shared.openapi import rfc3339
 
 from . import documents
 from .config import aware
@@ -443,7 +444,4 @@ def verification_facts(db: Session, number: str) -> dict | None:
 
 
 def iso(value: datetime | None) -> str | None:
-    """RFC 3339, with its offset: SQLite (embedded mode) gives back naive datetimes, stored in UTC (L9)."""
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat() if value else None
+    return rfc3339(value)  # with its offset, also on SQLite (L9)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ceres_shared.audit import refusal
 from ceres_shared.auth import Principal
 from ceres_shared.errors import ApiError, Conflict, Forbidden, NotFound
+from ceres_shared.openapi import rfc3339
 
 from ..domain.checks import birth_date_problem, validation_problems
 from ..domain.names import dedup_key, given_names_key, name_key, phonetic
@@ -245,19 +246,19 @@ def certification_path(session: Session, candidate_id: int, titre_labels: dict) 
         sessions.append({
             "session_id": e.session_id, "public_id": e.public_id, "titre_code": e.titre_code,
             "titre_version": e.titre_version.isoformat() if e.titre_version else None, "titre_libelle": label,
-            "status": e.status, "starts_at": e.starts_at.isoformat() if e.starts_at else None,
-            "ends_at": e.ends_at.isoformat() if e.ends_at else None, "enrolled": e.enrolled,
+            "status": e.status, "starts_at": rfc3339(e.starts_at),
+            "ends_at": rfc3339(e.ends_at), "enrolled": e.enrolled,
             "decision": e.decision, "ccps_obtained": list(e.ccps_obtained or []),
             "recorded_for_candidate": e.first_candidate_id,
         })
         if e.decision == "titre":
             titres.append({"titre_code": e.titre_code, "titre_libelle": label, "session_id": e.session_id,
-                           "validated_at": e.validated_at.isoformat() if e.validated_at else None})
+                           "validated_at": rfc3339(e.validated_at)})
         for ccp in e.ccps_obtained or []:
             ccps.append({"ccp": ccp, "titre_code": e.titre_code, "session_id": e.session_id})
     documents = [
         {"document_number": d.document_number, "document_type": d.document_type, "status": d.status,
-         "session_id": d.session_id, "updated_at": d.updated_at.isoformat()}
+         "session_id": d.session_id, "updated_at": rfc3339(d.updated_at)}
         for d in session.scalars(select(Document).where(Document.candidate_id == candidate_id)
                                  .order_by(Document.updated_at))
     ]
