@@ -286,6 +286,9 @@ def _install_cli(app: Flask, rt: Runtime) -> None:
     @click.option("--port", type=int, required=True)
     def serve_embedded(host, port):
         """Embedded mode: migrate, start relay + consumer threads, serve HTTP (one process per service)."""
+        import signal
+        import threading
+
         from werkzeug.serving import make_server
 
         from .config import ConfigError, check_embedded_bind
@@ -298,6 +301,9 @@ def _install_cli(app: Flask, rt: Runtime) -> None:
         _seed_demo(rt)
         rt.start_background()
         server = make_server(host, port, app, threaded=True)
+        # SIGTERM (kill, systemd, docker) stops as SIGINT does: the HTTP loop ends, the consumer finishes its
+        # batch (committed and acked, or requeued), exit 0. shutdown() waits for the loop: not from this thread.
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
         click.echo(f"{rt.service} listening on http://{host}:{port}")
         try:
             server.serve_forever()

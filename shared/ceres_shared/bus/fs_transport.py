@@ -13,26 +13,46 @@ own name, so it keeps its place in the queue. The channel holds an exclusive flo
 as long as it lives; the kernel drops it when the process dies, however it dies. Any consumer, at its first fetch
 and then every few seconds, renames back the files of claim folders whose lock it can take: a dead consumer's
 batch is redelivered (the inbox drops what had committed before the ack).
+
+Edges: a message file that cannot be read as a kombu message (truncated, not JSON) is set aside once — into the
+queue's dead letters `<queue>.dead` when this channel declared it (the consumer's, or the dead-letters CLI's),
+else into `corrupt/` beside the queues, logged — and the queue goes on. A publisher killed mid-write leaves a
+`<pid>-<nonce>.writing` file: consumers remove those older than a minute whose writer is gone.
 """
 from __future__ import annotations
 
 import fcntl
 import itertools
+import logging
 import os
+import re
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from queue import Empty
 
+from kombu import Producer
 from kombu.transport import filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
+
+log = logging.getLogger(__name__)
 
 _sequence = itertools.count()
 _lock = threading.Lock()
 OWNER_LOCK = ".owner"
 RECOVERY_INTERVAL_S = 2.0
+WRITING_SUFFIX = ".writing"
+STALE_WRITE_S = 60.0  # a message is written in milliseconds: older and its writer gone, it was killed mid-write
+SWEEP_INTERVAL_S = 30.0
+DEAD_SUFFIX = ".dead"  # a queue's dead letters (topology.ServiceQueues)
+_MESSAGE_ID = re.compile(rb'"message_id"\s*:\s*"([^"\\]{1,100})"')
+
+
+class UnreadableMessage(ValueError):
+    pass
 
 
 class Channel(filesystem.Channel):
@@ -44,16 +64,28 @@ class Channel(filesystem.Channel):
         self._listed: dict[str, list[str]] = {}  # queue -> names listed and not yet tried, in order
         self._no_ack_queues: set[str] = set()
         self._next_recovery = 0.0
+        self._next_sweep = 0.0
+        self._declared: set[str] = set()
 
     # -- publishing -------------------------------------------------------------------------------------------
     def _put(self, queue, payload, **kwargs):
         with _lock:
             stamp = f"{time.monotonic_ns():020d}{next(_sequence) % 10**6:06d}"
         name = f"{stamp}_{uuid.uuid4()}.{queue}.msg"
-        temporary = os.path.join(self.data_folder_out, f"{uuid.uuid4().hex}.writing")
-        with open(temporary, "wb") as f:
-            f.write(str_to_bytes(dumps(payload)))
-        os.replace(temporary, os.path.join(self.data_folder_out, name))
+        # Named by its writer's pid: a file left by a killed writer can be told from one being written.
+        temporary = os.path.join(self.data_folder_out, f"{os.getpid()}-{uuid.uuid4().hex}{WRITING_SUFFIX}")
+        try:
+            with open(temporary, "wb") as f:
+                f.write(str_to_bytes(dumps(payload)))
+            os.replace(temporary, os.path.join(self.data_folder_out, name))
+        except BaseException:
+            _unlink(temporary)
+            raise
+
+    def queue_declare(self, queue=None, passive=False, **kwargs):
+        if queue:
+            self._declared.add(queue)
+        return super().queue_declare(queue, passive=passive, **kwargs)
 
     def _queue_bind(self, exchange, routing_key, pattern, queue):
         """kombu's version opens a new table with "wb" before locking it: two processes binding to the same new
@@ -113,13 +145,60 @@ class Channel(filesystem.Channel):
                 except FileNotFoundError:
                     continue  # another consumer took it
                 with open(claimed, "rb") as f:
-                    payload = loads(bytes_to_str(f.read()))
+                    raw = f.read()
+                try:
+                    payload = self._readable(raw)
+                except UnreadableMessage as exc:
+                    self._set_aside(queue, claimed, raw, str(exc))
+                    continue  # the queue goes on with its next message
                 if queue in self._no_ack_queues:
                     claimed.unlink()
                 else:
                     self._claims[payload["properties"]["delivery_tag"]] = claimed
                 return payload
         raise Empty()
+
+    def _readable(self, raw: bytes) -> dict:
+        """The kombu payload of a message file, or UnreadableMessage when kombu could not deliver it."""
+        try:
+            payload = loads(bytes_to_str(raw))
+            self.Message(payload, channel=self)  # what delivering it will need: properties, tag, body
+        except Exception as exc:  # noqa: BLE001 - truncated, not JSON, not a message: never deliverable
+            raise UnreadableMessage(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        if not isinstance(payload.get("properties", {}).get("delivery_info"), dict):
+            raise UnreadableMessage("no delivery_info")
+        return payload
+
+    def _set_aside(self, queue: str, claimed: Path, raw: bytes, reason: str) -> None:
+        """Once, so that it is not handed back for ever: as a dead letter of its queue when there is one, else
+        into corrupt/. Its claim is removed only after that, so a crash meanwhile leaves it to do again."""
+        dead = queue + DEAD_SUFFIX
+        error = f"unreadable message file {claimed.name}: {reason}"
+        if dead in self._declared:
+            found = _MESSAGE_ID.search(raw)
+            event_id = found.group(1).decode("utf-8", "replace") if found else claimed.name.partition(".")[0]
+            headers = {
+                "x-ceres-error": error,
+                "x-ceres-routing-key": "",
+                "x-ceres-failed-at": datetime.now(timezone.utc).isoformat(),
+                "message_id": event_id,
+            }
+            Producer(self).publish(
+                raw.decode("utf-8", "replace"), exchange="", routing_key=dead, content_type="application/json",
+                content_encoding="utf-8", serializer=None, headers=headers, delivery_mode=2, message_id=event_id,
+            )
+            claimed.unlink(missing_ok=True)
+            log.error("%s: dead-lettered into %s", error, dead)
+            return
+        folder = self.corrupt_folder
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(claimed, folder / claimed.name)
+        log.error("%s: moved to %s", error, folder / claimed.name)
+
+    @property
+    def corrupt_folder(self) -> Path:
+        default = Path(self.data_folder_in).parent / "corrupt"
+        return Path(self.transport_options.get("corrupt_folder", default))
 
     def basic_consume(self, queue, no_ack, *args, **kwargs):
         if no_ack:
@@ -159,8 +238,30 @@ class Channel(filesystem.Channel):
             return
         self._listed.clear()  # an older name is back: list again
 
+    def _sweep_stale_writes(self) -> None:
+        """Remove the `.writing` files of writers killed mid-write (their outbox rows are published again)."""
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_INTERVAL_S
+        folder = Path(self.data_folder_out)
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(WRITING_SUFFIX)]
+        except FileNotFoundError:
+            return
+        for name in names:
+            path = folder / name
+            try:
+                age = time.time() - path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # renamed into place meanwhile
+            if age > STALE_WRITE_S and not _writer_alive(name):
+                _unlink(path)
+                log.warning("removed %s, left by a writer killed mid-write", path)
+
     def _recover_abandoned(self) -> None:
         """Give back the claims of consumers that are gone (their lock is free)."""
+        self._sweep_stale_writes()
         now = time.monotonic()
         if now < self._next_recovery:
             return
@@ -199,6 +300,28 @@ class Channel(filesystem.Channel):
                 _remove_claim_dir(self._claim_dir)
                 os.close(self._owner_fd)
                 self._claim_dir = self._owner_fd = None
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process named in a `.writing` file's name still runs (a reused pid keeps the file until that
+    process ends; a name without a pid, from before, counts as gone)."""
+    pid = name.partition("-")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _remove_claim_dir(folder: Path) -> None:
