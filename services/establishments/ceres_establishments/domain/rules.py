@@ -1,4 +1,4 @@
-"""Plain rules of the establishments domain (../shared/domain.md, E1-E7)."""
+"""Plain rules of the establishments domain (docs/domain.md, E1-E7)."""
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,4 @@
-"""Printing rules, each where it is enforced once (ids from ../shared/domain.md)."""
+"""Printing rules, each where it is enforced once (ids from docs/domain.md)."""
 from __future__ import annotations
 
 import re

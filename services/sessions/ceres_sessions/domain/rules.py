@@ -1,4 +1,4 @@
-"""Date rules of sessions, each citing its id in ../shared/domain.md."""
+"""Date rules of sessions, each citing its id in docs/domain.md."""
 from __future__ import annotations
 
 import calendar
