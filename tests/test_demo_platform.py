@@ -18,6 +18,7 @@ import requests
 from sqlalchemy import func, select
 
 from ceres_sessions import demo
+from ceres_shared.config import embedded_port
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: the sibling test module by its path
 from test_embedded_platform import free_port_block  # noqa: E402
@@ -63,8 +64,10 @@ def platform(tmp_path_factory):
 
 
 def token(gateway: str, role: str, **scope) -> dict:
-    answer = requests.post(f"{gateway}/api/identity/dev/tokens", json={"subject": f"test-{role}", "role": role,
-                                                                         **scope}, timeout=10)
+    """Demo tokens come from identity's own port: the gateway never routes /dev/* (M7)."""
+    identity = f"http://127.0.0.1:{embedded_port('identity', int(gateway.rsplit(':', 1)[1]))}"
+    answer = requests.post(f"{identity}/dev/tokens", json={"subject": f"test-{role}", "role": role, **scope},
+                           timeout=10)
     assert answer.status_code == 201, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from ceres_shared.config import embedded_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
 
@@ -55,7 +57,11 @@ def test_make_run_starts_six_processes_all_ready_through_the_gateway(tmp_path):
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 6
         # Embedded tokens: identity's keys verify on another service, through the gateway.
-        token = requests.post(f"{gateway}/api/identity/dev/tokens", json={"subject": "a1", "role": "dgefp"},
+        # The gateway never routes /dev/* (M7): demo tokens come from identity's own port.
+        assert requests.post(f"{gateway}/api/identity/dev/tokens", json={"subject": "a1", "role": "dgefp"},
+                             timeout=10).status_code == 404
+        identity = f"http://127.0.0.1:{embedded_port('identity', base)}"
+        token = requests.post(f"{identity}/dev/tokens", json={"subject": "a1", "role": "dgefp"},
                               timeout=10).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         history = requests.get(f"{gateway}/api/sessions/history/session/x", timeout=10, headers=auth)

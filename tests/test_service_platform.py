@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from sqlalchemy import text
 
 from ceres_shared.config import BusSettings
 from ceres_shared.keyring import KeyRing
+from ceres_shared.web import db
 
 SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
 
@@ -113,10 +115,22 @@ def test_migrations_go_down_and_up_again(make_runtime):
 
 
 def test_a_number_beyond_the_database_range_is_bad_input_not_a_crash(make_runtime, issuer):
-    """Found by tests/test_api_fuzz.py: an id past PostgreSQL's integer range reached the database."""
+    """Found by tests/test_api_fuzz.py: an id past PostgreSQL's integer range reached the database. Record ids are
+    now bounded in the route (1 to 2**31 - 1, documented, L9): beyond, no record can exist, so 404; a value the
+    schemas let through and the database refuses is still a 422, not a crash."""
     runtime = make_runtime("candidates")
-    client = app_for(runtime).test_client()
+    app = app_for(runtime)
+
+    @app.get("/test-out-of-range")
+    def out_of_range():
+        db().execute(text("SELECT CAST(:n AS INTEGER)"), {"n": "11664972458308"})
+        return "", 204
+
+    client = app.test_client()
     response = client.get("/candidates/11664972458308", headers=bearer(issuer.issue("a1", "admin")))
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    response = client.get("/test-out-of-range")
     assert response.status_code == 422
     assert response.json["detail"] == "Une valeur dépasse les limites acceptées."
 

@@ -11,8 +11,9 @@ SERVICES = ("establishments", "sessions", "candidates", "printing", "identity")
 _PORT_OFFSETS = {"establishments": 1, "sessions": 2, "candidates": 3, "printing": 4, "identity": 5}
 
 
-def embedded_port(name: str) -> int:
-    base = int(os.environ.get("CERES_PORT_BASE", "8000"))
+def embedded_port(name: str, base: int | None = None) -> int:
+    if base is None:
+        base = int(os.environ.get("CERES_PORT_BASE", "8000"))
     return base + _PORT_OFFSETS[name]
 
 
