@@ -141,8 +141,6 @@ def secret_key(embedded: bool) -> str:
     """CERES_SECRET_KEY, checked (M6): production (every mode but embedded) refuses to start without a strong,
     non-placeholder key. Used by the five services and the gateway."""
     secret = os.environ.get("CERES_SECRET_KEY", "")
-    if os.environ.get("CERES_TESTING") == "1":
-        return secret or "dev-only-secret"
     if embedded:
         return secret or embedded_secret()
     if not secret:
