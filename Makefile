@@ -45,6 +45,12 @@ run: install
 test: install
 	$(PY) -m pytest
 
+# The unit layer: pure domain rules, no PostgreSQL, RabbitMQ, browser or network (well under a minute).
+UNIT_TESTS := shared/tests/unit $(wildcard services/*/tests/unit)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q $(UNIT_TESTS)
+
 bench: install
 	$(PY) bench/bus.py
 

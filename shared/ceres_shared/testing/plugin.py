@@ -15,6 +15,15 @@ def pytest_configure(config):
     os.environ.setdefault("CERES_SECRET_KEY", secrets.token_urlsafe(48))
 
 
+def pytest_collection_modifyitems(config, items):
+    # The unit layer (tests/unit/, `make test-fast`) runs with no server: a test there asking for one is a mistake.
+    wrong = [item.nodeid for item in items
+             if "unit" in item.path.parent.parts and "infra" in getattr(item, "fixturenames", ())]
+    if wrong:
+        raise pytest.UsageError("unit tests must not use PostgreSQL or RabbitMQ (move them out of unit/): "
+                                + ", ".join(wrong))
+
+
 @pytest.fixture(scope="session")
 def infra() -> Infra:
     os.environ.setdefault("CERES_TESTING", "1")
