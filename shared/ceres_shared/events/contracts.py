@@ -161,7 +161,7 @@ class CandidateSharedPayload(Payload):
 
 
 # --- sessions --------------------------------------------------------------------------------------------------
-class SessionPayload(Payload):
+class SessionFacts(Payload):
     session_id = fields.Str(required=True)
     public_id = fields.Str(required=True)
     titre_code = fields.Str(required=True)
@@ -171,6 +171,9 @@ class SessionPayload(Payload):
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
     status = fields.Str(required=True, validate=validate.OneOf(SESSION_STATUSES))
+
+
+class SessionPayload(SessionFacts):
     previous_status = fields.Str(load_default=None, allow_none=True, validate=validate.OneOf(SESSION_STATUSES))
     candidate_ids = fields.List(fields.Int(), load_default=list)
     reason = fields.Str(load_default=None, allow_none=True)
@@ -178,6 +181,14 @@ class SessionPayload(Payload):
 
 for _name in ("session.created", "session.status_changed", "session.postponed", "session.cancelled"):
     register(_name)(SessionPayload)
+
+
+@register("session.enrolment_changed")
+class EnrolmentChangedPayload(SessionFacts):
+    """One candidate enrolled, withdrawn or marked absent, with the session's facts (I4: the candidates service
+    knows at once which centre sees the record)."""
+    candidate_id = fields.Int(required=True)
+    state = fields.Str(required=True, validate=validate.OneOf(("inscrit", "retire", "absent")))
 
 
 class CandidateResult(Payload):

@@ -36,6 +36,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "session.status_changed",
         "session.postponed",
         "session.cancelled",
+        "session.enrolment_changed",
         "session.validated",
         "print.requested",
         "print.batch_ready",

@@ -305,6 +305,7 @@ def enrol(session: Session, principal, s: ExamSession, candidate_id: int, rt) ->
         session.add(enrolment)
     enrolment.state, enrolment.enrolled_at = "inscrit", clock.now()
     _trace_candidate(session, principal, s, candidate_id, "inscrire_candidat", rt)
+    _emit_enrolment(session, s, enrolment, rt)
     return enrolment
 
 
@@ -324,6 +325,14 @@ def set_candidate_state(session: Session, principal, s: ExamSession, candidate_i
         raise NotFound("Ce candidat n'est pas inscrit à la session.")
     enrolment.state = "retire" if action == "retirer_candidat" else "absent"
     _trace_candidate(session, principal, s, candidate_id, action, rt)
+    _emit_enrolment(session, s, enrolment, rt)
+
+
+def _emit_enrolment(session, s: ExamSession, enrolment: Enrolment, rt) -> None:
+    """In the enrolment's transaction (outbox): the candidates service learns of it at once, not at the session's
+    next status change (I4: the centre reads the record of whom it enrols, no longer of whom it withdrew)."""
+    rt.outbox.record(session, "session.enrolment_changed", {
+        **_session_facts(s), "candidate_id": enrolment.candidate_id, "state": enrolment.state})
 
 
 def _trace_candidate(session, principal, s, candidate_id, action, rt) -> None:
@@ -388,11 +397,15 @@ def _candidate_ids(session: Session, s: ExamSession) -> list[int]:
                                                                          Enrolment.state != "retire")))
 
 
-def event_payload(session: Session, s: ExamSession, *, previous: str | None = None, reason: str | None = None):
+def _session_facts(s: ExamSession) -> dict:
     return {"session_id": s.id, "public_id": s.public_id, "titre_code": s.titre_code,
             "titre_version": s.titre_version.isoformat(), "site_id": s.site_id, "centre_id": s.centre_id,
-            "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(), "status": s.status,
-            "previous_status": previous, "candidate_ids": _candidate_ids(session, s), "reason": reason}
+            "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(), "status": s.status}
+
+
+def event_payload(session: Session, s: ExamSession, *, previous: str | None = None, reason: str | None = None):
+    return {**_session_facts(s), "previous_status": previous, "candidate_ids": _candidate_ids(session, s),
+            "reason": reason}
 
 
 def validated_payload(session: Session, s: ExamSession) -> dict:
