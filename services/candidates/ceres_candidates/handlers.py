@@ -21,6 +21,7 @@ def _typed(fn):
 HANDLERS: dict[str, list[Handler]] = {
     **{t: [_typed(projections.session_changed)] for t in (
         "session.created", "session.status_changed", "session.postponed", "session.cancelled")},
+    "session.enrolment_changed": [_typed(projections.enrolment_changed)],
     "session.validated": [_typed(projections.session_validated)],
     **{t: [_typed(projections.document_changed)] for t in (
         "print.requested", "print.batch_ready", "print.document_status")},

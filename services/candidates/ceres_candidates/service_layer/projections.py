@@ -49,11 +49,24 @@ def session_changed(session: Session, payload: dict) -> None:
             e.enrolled = False
             touched.append(e)
     for e in touched:
-        e.public_id, e.titre_code, e.titre_version = payload["public_id"], payload["titre_code"], payload["titre_version"]
-        e.site_id, e.centre_id, e.status = payload["site_id"], payload["centre_id"], payload["status"]
-        e.starts_at, e.ends_at, e.updated_at = payload["starts_at"], payload.get("ends_at"), _now()
+        _session_facts(e, payload)
         if e.candidate_id in listed or e.first_candidate_id in listed:
             e.enrolled = True
+
+
+def enrolment_changed(session: Session, payload: dict) -> None:
+    """session.enrolment_changed: one candidate enrolled, withdrawn or marked absent, at once — the centre reads
+    the record of whom it enrols and no longer of whom it withdrew (I4, access.py). An unknown session or person
+    gets its line all the same (their own events may come later)."""
+    e = _enrolment(session, payload["candidate_id"], payload["session_id"])
+    _session_facts(e, payload)
+    e.enrolled = payload["state"] != "retire"  # an absent candidate stays on the session's list
+
+
+def _session_facts(e: Enrolment, payload: dict) -> None:
+    e.public_id, e.titre_code, e.titre_version = payload["public_id"], payload["titre_code"], payload["titre_version"]
+    e.site_id, e.centre_id, e.status = payload["site_id"], payload["centre_id"], payload["status"]
+    e.starts_at, e.ends_at, e.updated_at = payload["starts_at"], payload.get("ends_at"), _now()
 
 
 def session_validated(session: Session, payload: dict) -> None:
