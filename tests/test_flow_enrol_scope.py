@@ -1,7 +1,8 @@
 """H2 and M1 across services, through the real outbox relays and RabbitMQ: the candidates service decides which
 centre may enrol a person (created under its SIRET, or matched exactly by its duplicate check) and tells the
 sessions service (`candidate.shared`); the sessions service refuses any other enrolment by a centre, with the
-answer it gives to a number no one holds; once enrolled, the centre reads the record (I4)."""
+answer it gives to a number no one holds; once enrolled, the centre reads the record at once (I4,
+`session.enrolment_changed`, no status change needed), and no longer once it withdrew the person."""
 from __future__ import annotations
 
 import time
@@ -101,6 +102,19 @@ def test_a_centre_enrols_only_whom_the_candidates_service_shares_with_it(make_ru
     # The exact identity: we typed everything, we learn the number, and sessions lets us enrol the person.
     exact = candidates.post("/candidates/duplicates", json={**check, "birth_country_code": "99100"}, headers=us)
     assert [(d["id"], d["exact"]) for d in exact.json["duplicates"]] == [(cid, True)]
+    assert candidates.get(f"/candidates/{cid}", headers=us).status_code == 404  # matched, not yet enrolled
     done = wait_for(lambda: (r := sessions.post(enrol, json={"candidate_id": cid}, headers=us))
                     .status_code == 201 and r, what="the grant in sessions")
     assert [c["candidate_id"] for c in done.json["candidats"]] == [cid]
+
+    # I4 at once (session.enrolment_changed, no status change): we read the record of whom we enrolled, with the
+    # session in its path; withdrawn, we no longer do.
+    record = wait_for(lambda: (r := candidates.get(f"/candidates/{cid}", headers=us)).status_code == 200 and r,
+                      what="the enrolment in candidates")
+    assert [(s["session_id"], s["enrolled"]) for s in record.json["parcours"]["sessions"]] == [
+        (created.json["id"], True)]
+    assert sessions.get(f"/sessions/{created.json['id']}", headers=us).json["status"] == "en_preparation"
+    assert sessions.delete(f"{enrol}/{cid}", headers=us).status_code == 200
+    wait_for(lambda: candidates.get(f"/candidates/{cid}", headers=us).status_code == 404,
+             what="the withdrawal in candidates")
+    assert candidates.get(f"/candidates/{cid}", headers=them).status_code == 200  # its creator still reads it
