@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ceres_shared.auth import AGENT_ROLES, ALL_ROLES, CENTRE_ROLES
 from ceres_shared.communes import Referential
 
-from .test_duplicates_and_path import deliver, session_event
+from .test_duplicates_and_path import deliver, enrol_event, session_event
 
 SIRET_A, SIRET_B = "11111111111111", "22222222222222"
 DEPARTEMENTS = ("01", "69", "75", "974")
@@ -67,8 +67,11 @@ def people(rt, client, issuer):
         ids[key] = made.json["id"]
     for key, (site_id, stays) in ENROLMENTS.items():
         centre_id = SITES[site_id][0]
-        deliver(rt, "session.created", session_event(f"s-{key}", [ids[key]], site=site_id, centre=centre_id))
-        if not stays:  # taken off the session: the next event no longer lists the person
+        deliver(rt, "session.created", session_event(f"s-{key}", [], site=site_id, centre=centre_id))
+        deliver(rt, "session.enrolment_changed", enrol_event(f"s-{key}", ids[key], site=site_id, centre=centre_id))
+        if not stays:  # withdrawn (its event), and the next status change no longer lists the person
+            deliver(rt, "session.enrolment_changed", enrol_event(f"s-{key}", ids[key], "retire", site=site_id,
+                                                                 centre=centre_id))
             deliver(rt, "session.status_changed", session_event(f"s-{key}", [], "demande_dte_envoyee",
                                                                 site=site_id, centre=centre_id))
     return ids

@@ -24,6 +24,13 @@ def session_event(session_id, candidate_ids, status="en_preparation", site="site
             "candidate_ids": candidate_ids}
 
 
+def enrol_event(session_id, candidate_id, state="inscrit", status="en_preparation", site="site-bourg",
+                centre="centre-a"):
+    """session.enrolment_changed, as the sessions service sends it at each enrolment, withdrawal or absence."""
+    facts = {k: v for k, v in session_event(session_id, [], status, site, centre).items() if k != "candidate_ids"}
+    return {**facts, "candidate_id": candidate_id, "state": state}
+
+
 def test_C1_same_person_with_accents_case_hyphens_swapped_names_and_typos_is_refused(client, tokens, h):
     first = client.post("/candidates", json=h.person("Chevalier-Dubois", ["Henri", "Paul"], "1990-03-01"),
                         headers=tokens["ud01"])
@@ -83,7 +90,8 @@ def test_C1_merge_keeps_paths_and_histories_redirects_and_emits_candidate_merged
     keep = client.post("/candidates", json=h.person("Fusion", ["Marc"], "1984-06-06"), headers=tokens["ud01"]).json
     dup = client.post("/candidates", json={**h.person("FUSSION", ["Marc"], "1984-06-06", email="marc@example.fr"),
                                            "duplicate_reason": "saisi deux fois"}, headers=tokens["ud01"]).json
-    deliver(rt, "session.created", session_event("s-merge-1", [dup["id"]]))
+    deliver(rt, "session.created", session_event("s-merge-1", []))  # the real service lists no one at creation
+    deliver(rt, "session.enrolment_changed", enrol_event("s-merge-1", dup["id"]))
     deliver(rt, "session.validated", {
         "session_id": "s-merge-1", "public_id": "TITRE_B_2024_merge1", "titre_code": "TP-00463",
         "titre_version": "2018-09-20", "site_id": "site-bourg", "site_commune_code": "01053",
@@ -114,7 +122,8 @@ def test_C1_merge_keeps_paths_and_histories_redirects_and_emits_candidate_merged
     assert h.outbox_events(rt, "candidate.merged", merged_id=dup["id"]) == [
         {"surviving_id": keep["id"], "merged_id": dup["id"]}]
     # Later events naming the old id land on the survivor.
-    deliver(rt, "session.created", session_event("s-merge-2", [dup["id"]]))
+    deliver(rt, "session.created", session_event("s-merge-2", []))
+    deliver(rt, "session.enrolment_changed", enrol_event("s-merge-2", dup["id"]))
     again = client.get(f"/candidates/{keep['id']}", headers=tokens["ud01"]).json
     assert [s["session_id"] for s in again["parcours"]["sessions"]] == ["s-merge-1", "s-merge-2"]
     assert client.post(f"/candidates/{keep['id']}/merge", json={"merged_id": dup["id"], "reason": "encore"},
@@ -139,7 +148,8 @@ def test_certification_path_and_centre_scope_from_events_through_rabbitmq(client
                               "commune_code": "01053", "departement": "01", "region": "84", "zone": "metro"}),
             ("titre.published", {"code": "TP-00463", "version_date": "2018-09-20", "libelle": "Ouvrier du paysage",
                                  "kind": "TP", "level": 3, "nsf_codes": ["214r"]}),
-            ("session.created", session_event(sid, [rec["id"]], site="site-b", centre="centre-b")),
+            ("session.created", session_event(sid, [], site="site-b", centre="centre-b")),
+            ("session.enrolment_changed", enrol_event(sid, rec["id"], site="site-b", centre="centre-b")),
             ("session.validated", {
                 "session_id": sid, "public_id": "TITRE_B_2024_1", "titre_code": "TP-00463",
                 "titre_version": "2018-09-20", "site_id": "site-b", "site_commune_code": "01053",

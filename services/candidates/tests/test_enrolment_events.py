@@ -8,7 +8,7 @@ import uuid
 
 from ceres_shared.events import make_envelope
 
-from .test_duplicates_and_path import deliver
+from .test_duplicates_and_path import deliver, enrol_event
 
 
 class Delivery:
@@ -24,10 +24,7 @@ class Delivery:
 
 
 def enrolment_event(session_id, candidate_id, state, centre_id, status="en_preparation"):
-    return {"session_id": session_id, "public_id": f"TITRE_B_2024_{session_id[-6:]}", "titre_code": "TP-00463",
-            "titre_version": "2018-09-20", "site_id": f"site-{centre_id}", "centre_id": centre_id,
-            "starts_at": "2024-06-03T08:00:00+02:00", "ends_at": "2024-06-05T17:00:00+02:00", "status": status,
-            "candidate_id": candidate_id, "state": state}
+    return enrol_event(session_id, candidate_id, state, status, site=f"site-{centre_id}", centre=centre_id)
 
 
 def a_centre(rt, issuer):
@@ -65,7 +62,8 @@ def test_an_enrolment_event_opens_the_record_to_the_centre_and_a_withdrawal_clos
     assert client.get(url, headers=us).status_code == 404
 
     for state, readable in (("inscrit", True), ("absent", True), ("retire", False)):  # absent stays on the list
-        deliver(rt, "session.enrolment_changed", enrolment_event(sid, rec["id"], state, centre_id, "convocations_envoyees"))
+        later = enrolment_event(sid, rec["id"], state, centre_id, "convocations_envoyees")
+        deliver(rt, "session.enrolment_changed", later)
         assert (client.get(url, headers=us).status_code == 200) is readable, state
     lines = client.get(url, headers=tokens["dgefp"]).json["parcours"]["sessions"]
     assert [(s["status"], s["enrolled"]) for s in lines] == [("convocations_envoyees", False)]  # one line, updated
