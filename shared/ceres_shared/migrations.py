@@ -40,9 +40,16 @@ def run_env(context, target_metadata) -> None:
             # Two replicas starting together must not migrate at the same time.
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's DDL is transactional, but the driver opens a transaction only before DML, and alembic
+            # assumes none: a service killed mid-migration (embedded mode) left tables without their version, and
+            # every restart failed on « table … already exists ». One transaction, taken with the write lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             # render_as_batch lets ALTERs work on SQLite (embedded mode) too.
-            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                              transactional_ddl=True if sqlite else None)
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()
