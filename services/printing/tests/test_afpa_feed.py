@@ -82,9 +82,11 @@ def test_batch_zip_holds_pdfs_and_manifests(batch):
         for doc in in_file:
             text = " ".join(pages[i].extract_text() for i in range(doc["first_page"] - 1,
                                                                     doc["first_page"] - 1 + doc["pages"]))
-            assert doc["document_number"] in text
+            # pypdf reads a kerned pair of the number's glyphs as a gap (« N2022-8UQ J-NQC8 »): compare without spaces
+            flat = "".join(text.split())
+            assert doc["document_number"] in flat
             others = [d["document_number"] for d in in_file if d is not doc]
-            assert not any(number in text for number in others)
+            assert not any(number in flat for number in others)
     # A pli (one request: the diploma and its letter) is one envelope: its documents are next to each other.
     diploma = next(d for d in docs if d["document_type"] == "diplome")
     letter = next(d for d in docs if d["document_type"] == "lettre_diplome")
