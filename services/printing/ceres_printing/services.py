@@ -17,7 +17,7 @@ from ceres_shared.openapi import rfc3339
 
 from . import documents
 from .config import aware
-from .domain.reference import REGION_OF_DEPARTEMENT
+from .domain.reference import REGION_OF_DEPARTEMENT, departement_of_commune
 from .domain.rules import (DOCUMENT_LABELS, RuleViolation, check_original_date, check_print_request,
                            new_document_number, normalize_original_number, route)
 from .models import (PRE_CERES, Candidacy, CandidateCopy, Document, PrintItem, PrintRequest, SiteCopy, TitreCopy,
@@ -234,10 +234,14 @@ def covers_candidate(db: Session, principal: Principal, candidate: CandidateCopy
 
 
 def address_departement(address: dict | None) -> str | None:
-    """The département of a French postal address, from its postcode (97x overseas; 200-201 Corse-du-Sud, else
-    Haute-Corse); None abroad or without a postcode."""
+    """The département of a French postal address: its commune's INSEE code when the copy has it (a postcode may
+    cross a département's border), else from its postcode (97x overseas; 200-201 Corse-du-Sud, else Haute-Corse);
+    None abroad or without either."""
     if not address or (address.get("country") or "FRANCE").upper() != "FRANCE":
         return None
+    if address.get("commune_code"):
+        departement = departement_of_commune(address["commune_code"])
+        return departement if departement in REGION_OF_DEPARTEMENT else None
     code = (address.get("code_postal") or "").replace(" ", "")
     if len(code) != 5 or not code.isdigit():
         return None
